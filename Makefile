@@ -1,0 +1,47 @@
+# Quote Desk. `make run` serves the app; `make test` runs the whole suite. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install run test lint format bench browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/quote-desk db upgrade
+	$(BIN)/quote-desk run
+
+# The browser tests drive Debian's Chromium; install it when we can (as root), else they skip
+# with the reason (and fail under CI=true, where they must run).
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@[ -x $(CHROMIUM) ] || echo "NOTE: $(CHROMIUM) is missing: browser tests will be skipped."
+
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check service tests alembic
+	$(BIN)/ruff format --check service tests alembic
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format service tests alembic
+	$(BIN)/ruff check --fix service tests alembic
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,75 @@
+"""create_app(settings): the one place where the application is wired together."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import ResponseHeader, State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from service.db import Database, provide_session
+from service.errors import handle_exception
+from service.health import healthz, readyz
+from service.leads.controllers import QuoteApi, QuotePages
+from service.leads.service import store_legal_texts
+from service.settings import Settings
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = [
+    ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+]
+SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    database = Database(settings)
+
+    async def on_startup() -> None:
+        async with database.session() as session:
+            await store_legal_texts(session=session)
+
+    middleware = []
+    if limit := settings.rate_limit_per_minute:
+        middleware.append(
+            RateLimitConfig(
+                rate_limit=limit,  # type: ignore[arg-type]
+                check_throttle_handler=lambda request: request.method == "POST"
+                and request.url.path in SUBMIT_PATHS,
+            ).middleware
+        )
+
+    return Litestar(
+        route_handlers=[
+            QuotePages,
+            QuoteApi,
+            healthz,
+            readyz,
+            create_static_files_router(path="/static", directories=[settings.static_dir]),
+        ],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+            "database": Provide(lambda: database, sync_to_thread=False, use_cache=True),
+            "session": Provide(provide_session),
+        },
+        state=State({"settings": settings, "database": database}),
+        on_startup=[on_startup],
+        on_shutdown=[database.dispose],
+        csrf_config=settings.csrf_config(),
+        template_config=settings.template_config(),
+        middleware=middleware,
+        response_headers=SECURITY_HEADERS,
+        exception_handlers={Exception: handle_exception},
+        openapi_config=OpenAPIConfig(
+            title="Quote Desk", version="1", path="/schema", description=__doc__
+        ),
+        debug=False,
+    )

@@ -1,0 +1,63 @@
+"""Error answers: a friendly page for people, JSON for API clients, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("service.errors")
+
+PAGES = {
+    400: ("Something in the request was not right", "Please go back and try again."),
+    403: (
+        "This form has expired",
+        "For your security the form is only valid for a while. Please go back, reload the "
+        "page and send your request again; what you typed is still there when you go back.",
+    ),
+    404: ("Page not found", "The page you were looking for does not exist or has moved."),
+    405: ("Not allowed", "This address cannot be used that way."),
+    429: ("Too many requests", "Please wait a minute, then try again."),
+    500: (
+        "Something went wrong on our side",
+        "Your request could not be completed. Please try again in a few minutes.",
+    ),
+    503: ("Temporarily unavailable", "Please try again in a few minutes."),
+}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/schema")) or "text/html" not in request.headers.get(
+        "accept", ""
+    )
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, HTTPException) and exc.status_code < HTTP_500_INTERNAL_SERVER_ERROR:
+        status, detail, headers = exc.status_code, exc.detail, exc.headers or {}
+    else:
+        # The type and where, with the traceback; the engine hides SQL parameters, and no
+        # request data is put into the message.
+        logger.error(
+            "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path,
+            exc_info=exc,
+        )
+        status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
+        detail, headers = "Internal Server Error", {}
+    if _wants_json(request):
+        return Response(
+            {"status_code": status, "detail": detail}, status_code=status,
+            media_type=MediaType.JSON, headers=headers,
+        )
+    title, message = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
+    return Template(
+        template_name="error.html",
+        context={"status_code": status, "title": title, "message": message},
+        status_code=status,
+        headers=headers,
+    )

@@ -1,0 +1,217 @@
+"""HTTP for the patient journey: the landing page and form, the thank-you page, the JSON API."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.content.documents import article, legal_texts
+from service.leads import antispam
+from service.leads.schemas import (
+    CONTACT_METHODS,
+    LANGUAGES,
+    PATIENT_RELATIONS,
+    STROKE_TYPES,
+    UTM_FIELDS,
+    QuoteRequest,
+    countries,
+    field_errors,
+)
+from service.leads.service import LANDING_ARTICLE, Client, create_lead, find_by_reference
+from service.settings import Settings
+
+FORM_FIELDS = tuple(name for name in QuoteRequest.model_fields if name not in UTM_FIELDS) + (
+    antispam.HONEYPOT_FIELD,
+)
+TRACKING_FIELDS = (*UTM_FIELDS, "referrer")
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    countries: tuple[tuple[str, str], ...]
+    languages: tuple[tuple[str, str], ...]
+    patient_relations: tuple[tuple[str, str], ...]
+    stroke_types: tuple[tuple[str, str], ...]
+    contact_methods: tuple[tuple[str, str], ...]
+
+
+@cache
+def form_choices() -> Choices:
+    return Choices(
+        countries=countries(),
+        languages=tuple(LANGUAGES.items()),
+        patient_relations=tuple(PATIENT_RELATIONS.items()),
+        stroke_types=tuple(STROKE_TYPES.items()),
+        contact_methods=tuple(CONTACT_METHODS.items()),
+    )
+
+
+def client_of(request: Request[Any, Any, Any], source: str) -> Client:
+    user_agent = request.headers.get("user-agent")
+    return Client(
+        ip=request.client.host if request.client else None,
+        user_agent=user_agent[:512] if user_agent else None,
+        source=source,
+    )
+
+
+def landing_page(
+    request: Request[Any, Any, Any],
+    settings: Settings,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    tracking: dict[str, str],
+    status_code: int = 200,
+) -> Template:
+    doc = article(LANDING_ARTICLE)
+    now = datetime.now(UTC)
+    hidden = {
+        "submission_id": uuid.uuid4().hex,
+        "form_ts": antispam.sign_render_time(secret=settings.secret_key, now=now),
+        **{name: tracking.get(name, "") for name in TRACKING_FIELDS},
+    }
+    form = {"treatment": doc.treatment, "destination": doc.destination, **values}
+    return Template(
+        template_name="landing.html",
+        context={
+            "article": doc,
+            "legal": legal_texts(),
+            "form": form,
+            "errors": errors,
+            "choices": form_choices(),
+            "hidden": hidden,
+            "action": request.app.route_reverse("quote:submit"),
+        },
+        status_code=status_code,
+    )
+
+
+class QuotePages(Controller):
+    include_in_schema = False
+
+    @get("/", name="landing", cache=False)
+    async def landing(self, request: Request[Any, Any, Any], settings: Settings) -> Template:
+        tracking = {name: request.query_params.get(name, "")[:255] for name in UTM_FIELDS}
+        tracking["referrer"] = request.headers.get("referer", "")[:1000]
+        return landing_page(request, settings, values={}, errors={}, tracking=tracking)
+
+    @post("/quote", name="quote:submit")
+    async def submit(
+        self, request: Request[Any, Any, Any], settings: Settings, session: AsyncSession
+    ) -> Template | Redirect:
+        posted = await request.form()
+        values = {name: str(posted.get(name, "")) for name in FORM_FIELDS}
+        tracking = {name: str(posted.get(name, "")) for name in TRACKING_FIELDS}
+        try:
+            quote = QuoteRequest.model_validate({**values, **tracking})
+        except ValidationError as exc:
+            return landing_page(
+                request, settings, values=values, errors=field_errors(exc),
+                tracking=tracking, status_code=400,
+            )
+        now = datetime.now(UTC)
+        stored = await create_lead(
+            session=session,
+            quote=quote,
+            submission_id=quote.submission_id or uuid.uuid4().hex,
+            client=client_of(request, "form"),
+            now=now,
+            spam_reason=antispam.spam_reason(
+                values | {"form_ts": str(posted.get("form_ts", ""))},
+                secret=settings.secret_key, now=now, min_fill_seconds=settings.min_fill_seconds,
+            ),
+        )
+        return Redirect(
+            request.app.route_reverse("quote:thanks", reference=stored.lead.reference), status_code=303
+        )
+
+    @get("/quote/thanks/{reference:str}", name="quote:thanks")
+    async def thanks(self, reference: str, session: AsyncSession, settings: Settings) -> Template:
+        if await find_by_reference(session=session, reference=reference) is None:
+            raise NotFoundException("No request with this reference.")
+        return Template(
+            template_name="thanks.html",
+            context={"reference": reference, "email_window_hours": settings.reply_within_hours},
+        )
+
+
+class QuoteCreated(BaseModel):
+    id: uuid.UUID
+    reference: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class QuoteErrors(BaseModel):
+    errors: list[FieldError]
+
+
+def quote_validation_errors(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """422 with one readable message per field, the same ones the form shows."""
+    # litestar keeps pydantic's errors on the cause; they carry the error types we translate.
+    errors = getattr(exc.__cause__, "errors", None)
+    if callable(errors):
+        fields = field_errors(errors())
+    else:
+        fields = {"__root__": exc.detail}
+    body = QuoteErrors(errors=[FieldError(field=f, message=m) for f, m in fields.items()])
+    return Response(body.model_dump(), status_code=422)
+
+
+class QuoteApi(Controller):
+    path = "/api/v1/quotes"
+    tags = ["quotes"]
+    exception_handlers = {ValidationException: quote_validation_errors}
+
+    @post(
+        "/",
+        name="api:quotes:create",
+        status_code=201,
+        summary="Submit a quote request",
+        description=(
+            "Same fields and rules as the form on the landing page. Retries are safe with an "
+            "`Idempotency-Key` header (or a `submission_id`): a repeat answers with the lead "
+            "already stored and the header `Idempotent-Replayed: true`."
+        ),
+        responses={422: ResponseSpec(data_container=QuoteErrors, description="Field errors")},
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: QuoteRequest,
+        session: AsyncSession,
+        idempotency_key: Annotated[
+            str | None, Parameter(header="Idempotency-Key", max_length=200, required=False)
+        ] = None,
+    ) -> Response[QuoteCreated]:
+        submission_id = (
+            f"api:{idempotency_key}" if idempotency_key else data.submission_id or uuid.uuid4().hex
+        )
+        stored = await create_lead(
+            session=session,
+            quote=data,
+            submission_id=submission_id,
+            client=client_of(request, "api"),
+            now=datetime.now(UTC),
+        )
+        headers = {} if stored.created else {"Idempotent-Replayed": "true"}
+        return Response(
+            QuoteCreated(id=stored.lead.id, reference=stored.lead.reference),
+            status_code=201,
+            headers=headers,
+        )

@@ -1,0 +1,33 @@
+"""Every message a patient or an API client reads about their quote request."""
+
+from __future__ import annotations
+
+REQUIRED = {
+    "full_name": "Enter your full name.",
+    "email": "Enter your email address.",
+    "phone": "Enter a phone number so the facilitator can call or message you.",
+    "country": "Choose the country you live in.",
+    "language": "Choose the language you prefer.",
+    "contact_method": "Choose how you would like to be contacted.",
+    "consent_disclaimer": "Please confirm that you have read the disclaimer.",
+    "consent_health_data": (
+        "We can only prepare a quote if you agree that your request is shared with a facilitator."
+    ),
+}
+
+NAME_LENGTH = "Enter a name between 2 and 120 characters."
+NAME_CHARACTERS = "Your name cannot contain line breaks or control characters."
+EMAIL_ONE = "Enter one email address only, like name@example.com."
+EMAIL_INVALID = "Enter a valid email address, like name@example.com."
+PHONE_INVALID = "Enter a phone number with its country code, like +32 470 12 34 56."
+COUNTRY_UNKNOWN = "Choose a country from the list."
+CHOICE_UNKNOWN = "Choose one of the options."
+MONTH_FORMAT = "Enter the month as YYYY-MM, for example 2025-03."
+MONTH_FUTURE = "The month cannot be in the future."
+TEXT_CHARACTERS = "This field cannot contain control characters."
+TOO_LONG = "Keep this under {max_length} characters."
+TOO_SHORT = "Enter at least {min_length} characters."
+INVALID = "Check this value."
+NOT_AN_OBJECT = "Send the quote request as a JSON object."
+
+SPAM_SUSPECTED = "This request looks automated."

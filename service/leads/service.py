@@ -1,0 +1,129 @@
+"""Storing a quote request: the lead, its consent proof and its first event, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.content.documents import LEGAL_KINDS, article, legal_texts
+from service.db import write_transaction
+from service.leads.reference import new_reference
+from service.leads.schemas import QuoteRequest
+from service.models import Consent, Lead, LeadEvent, LegalText
+
+LANDING_ARTICLE = "stem-cell-stroke-belgium"
+_REFERENCE_ATTEMPTS = 8
+_CONSENT_FIELDS = {
+    "disclaimer": "consent_disclaimer",
+    "health_data": "consent_health_data",
+    "marketing": "consent_marketing",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Where a request came from, as recorded on the consent proof."""
+
+    ip: str | None
+    user_agent: str | None
+    source: str  # "form" or "api"
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    lead: Lead
+    created: bool  # False when the submission was a repeat of an earlier one
+
+
+async def store_legal_texts(*, session: AsyncSession) -> None:
+    """Make sure every legal text the page shows is stored, keyed by its hash."""
+    rows = [
+        {"sha256": t.sha256, "kind": t.kind, "version": t.version, "label": t.label, "body": t.body}
+        for t in legal_texts().values()
+    ]
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    async with write_transaction(session):
+        await session.execute(
+            dialect.insert(LegalText).values(rows).on_conflict_do_nothing(index_elements=["sha256"])
+        )
+
+
+async def create_lead(
+    *,
+    session: AsyncSession,
+    quote: QuoteRequest,
+    submission_id: str,
+    client: Client,
+    now: datetime,
+    spam_reason: str | None = None,
+) -> Stored:
+    """Store the request once per `submission_id`; a repeat returns the lead already stored."""
+    for _ in range(_REFERENCE_ATTEMPTS):
+        try:
+            async with write_transaction(session):
+                if existing := await find_by_submission(session=session, submission_id=submission_id):
+                    return Stored(lead=existing, created=False)
+                lead = _insert(session, quote, submission_id, client, now, spam_reason)
+            return Stored(lead=lead, created=True)
+        except IntegrityError:
+            # Either the same submission was stored concurrently (found above on the next
+            # turn) or the random reference collided (a new one is drawn).
+            continue
+    raise RuntimeError("could not store the lead: references keep colliding")
+
+
+def _insert(
+    session: AsyncSession,
+    quote: QuoteRequest,
+    submission_id: str,
+    client: Client,
+    now: datetime,
+    spam_reason: str | None,
+) -> Lead:
+    defaults = article(LANDING_ARTICLE)
+    lead = Lead(
+        reference=new_reference(),
+        submission_id=submission_id,
+        status="spam" if spam_reason else "new",
+        source=client.source,
+        **quote.model_dump(
+            exclude={"submission_id", "treatment", "destination", *_CONSENT_FIELDS.values()}
+        ),
+        treatment=quote.treatment or defaults.treatment,
+        destination=quote.destination or defaults.destination,
+        created_at=now,
+        updated_at=now,
+    )
+    texts = legal_texts()
+    lead.consents = [
+        Consent(
+            kind=kind,
+            granted=getattr(quote, _CONSENT_FIELDS[kind]),
+            legal_text_sha256=texts[kind].sha256,
+            ip=client.ip,
+            user_agent=client.user_agent,
+            created_at=now,
+        )
+        for kind in LEGAL_KINDS
+    ]
+    event_data = {"source": client.source}
+    if spam_reason:
+        event_data["spam"] = spam_reason
+    lead.events = [LeadEvent(kind="created", data=event_data, created_at=now)]
+    session.add(lead)
+    return lead
+
+
+async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:
+    lead: Lead | None = await session.scalar(select(Lead).where(Lead.submission_id == submission_id))
+    return lead
+
+
+async def find_by_reference(*, session: AsyncSession, reference: str) -> Lead | None:
+    lead: Lead | None = await session.scalar(select(Lead).where(Lead.reference == reference))
+    return lead

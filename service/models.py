@@ -1,0 +1,149 @@
+"""SQLAlchemy tables: leads, their consent proof, the legal texts shown, and the lead timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class LegalText(Base):
+    """A text a patient was shown and agreed to, stored once and keyed by its SHA-256."""
+
+    __tablename__ = "legal_texts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    submission_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    source: Mapped[str] = mapped_column(String(16))  # "form" or "api"
+
+    full_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(2))
+    patient_relation: Mapped[str | None] = mapped_column(String(16))
+    treatment: Mapped[str] = mapped_column(String(200))
+    destination: Mapped[str] = mapped_column(String(120))
+    stroke_type: Mapped[str | None] = mapped_column(String(16))
+    stroke_date: Mapped[str | None] = mapped_column(String(7))
+    medical_summary: Mapped[str | None] = mapped_column(Text)
+    travel_window: Mapped[str | None] = mapped_column(String(200))
+    budget: Mapped[str | None] = mapped_column(String(200))
+    contact_method: Mapped[str] = mapped_column(String(16))
+
+    utm_source: Mapped[str | None] = mapped_column(String(255))
+    utm_medium: Mapped[str | None] = mapped_column(String(255))
+    utm_campaign: Mapped[str | None] = mapped_column(String(255))
+    utm_term: Mapped[str | None] = mapped_column(String(255))
+    utm_content: Mapped[str | None] = mapped_column(String(255))
+    referrer: Mapped[str | None] = mapped_column(String(1000))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    consents: Mapped[list[Consent]] = relationship(back_populates="lead", order_by="Consent.id")
+    events: Mapped[list[LeadEvent]] = relationship(back_populates="lead", order_by="LeadEvent.id")
+
+    __table_args__ = (
+        # The desk lists newest first and filters by status; keyset pagination on (created_at, id).
+        Index("ix_leads_created_at_id", "created_at", "id"),
+        Index("ix_leads_status_created_at", "status", "created_at"),
+    )
+
+
+class Consent(Base):
+    """Proof of one consent: what was shown (by hash), whether it was granted, when, from where."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    legal_text_sha256: Mapped[str] = mapped_column(ForeignKey("legal_texts.sha256"))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="consents")
+    legal_text: Mapped[LegalText] = relationship()
+
+
+class LeadEvent(Base):
+    """One line of a lead's timeline: created, routed, email sent, status changed, note..."""
+
+    __tablename__ = "lead_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(254))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="events")

@@ -1,0 +1,102 @@
+"""Settings from the environment (prefix QUOTE_), and the config objects built from them.
+
+Unsafe production configuration is refused here, at start-up, with a message saying what to set.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "development-only-secret-key-change-me"  # noqa: S105 - refused in production below
+
+
+class Env(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QUOTE_", env_file=".env", extra="ignore")
+
+    env: Env = Env.development
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'quote-desk.db'}"
+    secret_key: str = DEV_SECRET
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout: float = 30.0
+    mail_from: str = "Quote Desk <quotes@localhost>"
+    default_facilitator_email: str | None = None
+    alert_email: str | None = None
+    mailer_enabled: bool = True
+
+    rate_limit: str = "10/minute"
+    trusted_proxies: str = "127.0.0.1"
+    min_fill_seconds: float = 2.0
+    redis_url: str | None = None
+
+    templates_dir: Path = ROOT / "templates"
+    static_dir: Path = ROOT / "static"
+    var_dir: Path = ROOT / "var"
+    reply_within_hours: int = Field(default=48, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env is Env.production:
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "QUOTE_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "in production (for example: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))')"
+                )
+            if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
+                raise ValueError("QUOTE_DATABASE_URL must point at a durable database in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def rate_limit_per_minute(self) -> tuple[str, int] | None:
+        """`10/minute` -> ("minute", 10); `0` disables."""
+        if self.rate_limit.strip() in ("", "0"):
+            return None
+        count, _, unit = self.rate_limit.partition("/")
+        unit = unit.strip() or "minute"
+        if unit not in ("second", "minute", "hour", "day"):
+            raise ValueError(f"QUOTE_RATE_LIMIT unit must be second, minute, hour or day: {unit}")
+        return unit, int(count)
+
+    def csrf_config(self) -> CSRFConfig:
+        return CSRFConfig(
+            secret=self.secret_key,
+            cookie_name="quote_csrf",
+            cookie_secure=self.env is Env.production,
+            cookie_samesite="lax",
+            cookie_httponly=True,
+            header_name="x-csrf-token",
+            exclude=["/api/"],
+        )
+
+    def template_config(self) -> TemplateConfig[JinjaTemplateEngine]:
+        return TemplateConfig(directory=self.templates_dir, engine=JinjaTemplateEngine)
+
+    def engine_options(self) -> dict[str, Any]:
+        if self.is_sqlite:
+            return {}
+        return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}

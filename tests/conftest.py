@@ -1,0 +1,112 @@
+"""Test databases (a real SQLite file, and PostgreSQL when QUOTE_TEST_POSTGRES_URL is set),
+a fresh app per test built from its own Settings, and a client for it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from service import migrations
+from service.app import create_app
+from service.models import Base
+from service.settings import Settings
+
+POSTGRES_URL = os.environ.get("QUOTE_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+KEPT_TABLES = {"legal_texts", "alembic_version"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not POSTGRES_URL:
+        raise pytest.UsageError("CI=true requires QUOTE_TEST_POSTGRES_URL: PostgreSQL must run")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if POSTGRES_URL:
+        return f"databases: SQLite and PostgreSQL ({make_url(POSTGRES_URL).host})"
+    return (
+        "databases: SQLite only -- PostgreSQL tests SKIPPED "
+        "(set QUOTE_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)"
+    )
+
+
+async def _admin(sql: str) -> None:
+    assert POSTGRES_URL
+    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(sql)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A dedicated, migrated PostgreSQL database for this test run, dropped at the end."""
+    assert POSTGRES_URL, "QUOTE_TEST_POSTGRES_URL is not set"
+    name = f"quote_desk_test_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'quote-desk.db'}"
+    migrations.upgrade(url)
+    return url
+
+
+async def _empty_tables(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in KEPT_TABLES:
+                await conn.execute(delete(table))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each database test runs once per backend; rows are removed after each test."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    yield url
+    asyncio.run(_empty_tables(url))
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": "test-secret-" + "x" * 40,
+        "mailer_enabled": False,
+        "rate_limit": "0",
+        "min_fill_seconds": 0,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        client.follow_redirects = False  # a test sees the 303 a browser gets
+        yield client

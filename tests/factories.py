@@ -1,0 +1,92 @@
+"""Small builders for test data: a valid quote, and a form submission as a browser makes it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from httpx import Response
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import selectinload
+
+from service.models import Consent, Lead
+
+
+def quote_data(**overrides: Any) -> dict[str, Any]:
+    """A complete, valid quote request as JSON."""
+    data: dict[str, Any] = {
+        "full_name": "Ana Peeters",
+        "email": "ana.peeters@example.org",
+        "phone": "+32 470 12 34 56",
+        "country": "BE",
+        "language": "nl",
+        "patient_relation": "family",
+        "contact_method": "email",
+        "stroke_type": "ischemic",
+        "stroke_date": "2025-03",
+        "medical_summary": "Left side weakness since the stroke; walking with a cane.",
+        "travel_window": "Spring 2027",
+        "budget": "EUR 20,000",
+        "consent_disclaimer": True,
+        "consent_health_data": True,
+        "consent_marketing": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def quote_form(**overrides: Any) -> dict[str, str]:
+    """The same request as the form posts it: strings, ticked boxes as "on", unticked absent."""
+    form: dict[str, str] = {}
+    for name, value in quote_data(**overrides).items():
+        if value is True:
+            form[name] = "on"
+        elif value not in (False, None):
+            form[name] = str(value)
+    return form
+
+
+def hidden_inputs(html: str) -> dict[str, str]:
+    """The hidden fields of the page's form (CSRF token, submission id, render time, UTM)."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*type=\"hidden\"[^>]*>", html):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+async def open_form(client: AsyncTestClient, url: str = "/", **headers: str) -> dict[str, str]:  # type: ignore[type-arg]
+    page = await client.get(url, headers=headers)
+    assert page.status_code == 200
+    return hidden_inputs(page.text)
+
+
+async def submit_form(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    form: dict[str, str] | None = None,
+    hidden: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """GET the landing page, then POST the form with its hidden fields, as a browser does."""
+    hidden = hidden if hidden is not None else await open_form(client)
+    return await client.post("/quote", data={**hidden, **(form or quote_form())}, headers=headers)
+
+
+async def stored_leads(database_url: str) -> list[Lead]:
+    """Every lead in the database, oldest first, with its consents (and texts) and events."""
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            result = await session.scalars(
+                select(Lead)
+                .options(selectinload(Lead.consents).selectinload(Consent.legal_text))
+                .options(selectinload(Lead.events))
+                .order_by(Lead.created_at)
+            )
+            return list(result)
+    finally:
+        await engine.dispose()
