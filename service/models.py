@@ -1,4 +1,4 @@
-"""SQLAlchemy tables: leads, their consent proof, the legal texts shown, and the lead timeline."""
+"""SQLAlchemy tables: leads, their consent proof and timeline, facilitators, the email outbox."""
 
 from __future__ import annotations
 
@@ -72,6 +72,26 @@ class LegalText(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Facilitator(Base):
+    """A medical-tourism coordinator or clinic that receives leads and quotes them.
+
+    Empty `languages`, `treatments` or `destinations` mean "any".
+    """
+
+    __tablename__ = "facilitators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    treatments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    destinations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class Lead(Base):
     __tablename__ = "leads"
 
@@ -103,9 +123,14 @@ class Lead(Base):
     utm_content: Mapped[str | None] = mapped_column(String(255))
     referrer: Mapped[str | None] = mapped_column(String(1000))
 
+    facilitator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilitators.id", ondelete="SET NULL")
+    )
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    facilitator: Mapped[Facilitator | None] = relationship()
     consents: Mapped[list[Consent]] = relationship(back_populates="lead", order_by="Consent.id")
     events: Mapped[list[LeadEvent]] = relationship(back_populates="lead", order_by="LeadEvent.id")
 
@@ -113,6 +138,8 @@ class Lead(Base):
         # The desk lists newest first and filters by status; keyset pagination on (created_at, id).
         Index("ix_leads_created_at_id", "created_at", "id"),
         Index("ix_leads_status_created_at", "status", "created_at"),
+        # Routing counts each facilitator's recent leads; the desk filters by facilitator.
+        Index("ix_leads_facilitator_id_created_at", "facilitator_id", "created_at"),
     )
 
 
@@ -147,3 +174,41 @@ class LeadEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lead: Mapped[Lead] = relationship(back_populates="events")
+
+
+class OutboxMessage(Base):
+    """An email rendered when it was queued: exactly what will be sent, and its fate.
+
+    status: pending -> sending (leased) -> sent | retry (due again at next_attempt_at) | dead.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    lead: Mapped[Lead | None] = relationship()
+
+    __table_args__ = (
+        # The worker claims due rows: status in (pending, retry) and next_attempt_at <= now,
+        # or status sending with an expired lease.
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
