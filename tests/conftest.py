@@ -50,7 +50,7 @@ async def _admin(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgresql_url() -> Iterator[str]:
     """A dedicated, migrated PostgreSQL database for this test run, dropped at the end."""
     assert POSTGRES_URL, "QUOTE_TEST_POSTGRES_URL is not set"
     name = f"quote_desk_test_{uuid.uuid4().hex[:8]}"
