@@ -38,12 +38,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await store_legal_texts(session=session)
 
     middleware = []
-    if limit := settings.rate_limit_per_minute:
+    if limit := settings.rate_limit_rule:
         middleware.append(
             RateLimitConfig(
                 rate_limit=limit,  # type: ignore[arg-type]
-                check_throttle_handler=lambda request: request.method == "POST"
-                and request.url.path in SUBMIT_PATHS,
+                check_throttle_handler=lambda request: (
+                    request.method == "POST" and request.url.path in SUBMIT_PATHS
+                ),
             ).middleware
         )
 

@@ -12,9 +12,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from service.settings import Settings
 
@@ -84,7 +90,7 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
             raise
 
 
-async def provide_session(database: Database) -> AsyncIterator[AsyncSession]:
+async def provide_session(database: NamedDependency[Database]) -> AsyncIterator[AsyncSession]:
     """Request-scoped session dependency."""
     session = database.session()
     try:

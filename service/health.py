@@ -1,6 +1,7 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from service.db import Database, ping
 
@@ -12,7 +13,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", name="readyz", include_in_schema=True, tags=["operations"], cache=False)
-async def readyz(database: Database) -> Response[dict[str, str]]:
+async def readyz(database: NamedDependency[Database]) -> Response[dict[str, str]]:
     """The database answers `SELECT 1`; 503 otherwise."""
     if await ping(database):
         return Response({"status": "ok"})

@@ -64,7 +64,9 @@ class Settings(BaseSettings):
                     "print(secrets.token_urlsafe(48))')"
                 )
             if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
-                raise ValueError("QUOTE_DATABASE_URL must point at a durable database in production")
+                raise ValueError(
+                    "QUOTE_DATABASE_URL must point at a durable database in production"
+                )
         return self
 
     @property
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
-    def rate_limit_per_minute(self) -> tuple[str, int] | None:
+    def rate_limit_rule(self) -> tuple[str, int] | None:
         """`10/minute` -> ("minute", 10); `0` disables."""
         if self.rate_limit.strip() in ("", "0"):
             return None

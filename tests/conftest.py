@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -23,6 +25,7 @@ POSTGRES_URL = os.environ.get("QUOTE_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 KEPT_TABLES = {"legal_texts", "alembic_version"}
+T = TypeVar("T")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,6 +40,12 @@ def pytest_report_header(config: pytest.Config) -> str:
         "databases: SQLite only -- PostgreSQL tests SKIPPED "
         "(set QUOTE_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)"
     )
+
+
+def blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even where a loop already runs."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _admin(sql: str) -> None:
@@ -54,13 +63,13 @@ def postgresql_url() -> Iterator[str]:
     """A dedicated, migrated PostgreSQL database for this test run, dropped at the end."""
     assert POSTGRES_URL, "QUOTE_TEST_POSTGRES_URL is not set"
     name = f"quote_desk_test_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    blocking(_admin(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     try:
         migrations.upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        blocking(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +93,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each database test runs once per backend; rows are removed after each test."""
     url: str = request.getfixturevalue(f"{request.param}_url")
     yield url
-    asyncio.run(_empty_tables(url))
+    blocking(_empty_tables(url))
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

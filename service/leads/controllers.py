@@ -9,9 +9,10 @@ from functools import cache
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,8 @@ from service.leads.schemas import (
 from service.leads.service import LANDING_ARTICLE, Client, create_lead, find_by_reference
 from service.settings import Settings
 
-FORM_FIELDS = tuple(name for name in QuoteRequest.model_fields if name not in UTM_FIELDS) + (
+FORM_FIELDS = (
+    *(name for name in QuoteRequest.model_fields if name not in UTM_FIELDS),
     antispam.HONEYPOT_FIELD,
 )
 TRACKING_FIELDS = (*UTM_FIELDS, "referrer")
@@ -102,14 +104,19 @@ class QuotePages(Controller):
     include_in_schema = False
 
     @get("/", name="landing", cache=False)
-    async def landing(self, request: Request[Any, Any, Any], settings: Settings) -> Template:
+    async def landing(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template:
         tracking = {name: request.query_params.get(name, "")[:255] for name in UTM_FIELDS}
         tracking["referrer"] = request.headers.get("referer", "")[:1000]
         return landing_page(request, settings, values={}, errors={}, tracking=tracking)
 
     @post("/quote", name="quote:submit")
     async def submit(
-        self, request: Request[Any, Any, Any], settings: Settings, session: AsyncSession
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
         posted = await request.form()
         values = {name: str(posted.get(name, "")) for name in FORM_FIELDS}
@@ -118,8 +125,12 @@ class QuotePages(Controller):
             quote = QuoteRequest.model_validate({**values, **tracking})
         except ValidationError as exc:
             return landing_page(
-                request, settings, values=values, errors=field_errors(exc),
-                tracking=tracking, status_code=400,
+                request,
+                settings,
+                values=values,
+                errors=field_errors(exc),
+                tracking=tracking,
+                status_code=400,
             )
         now = datetime.now(UTC)
         stored = await create_lead(
@@ -130,15 +141,23 @@ class QuotePages(Controller):
             now=now,
             spam_reason=antispam.spam_reason(
                 values | {"form_ts": str(posted.get("form_ts", ""))},
-                secret=settings.secret_key, now=now, min_fill_seconds=settings.min_fill_seconds,
+                secret=settings.secret_key,
+                now=now,
+                min_fill_seconds=settings.min_fill_seconds,
             ),
         )
         return Redirect(
-            request.app.route_reverse("quote:thanks", reference=stored.lead.reference), status_code=303
+            request.app.route_reverse("quote:thanks", reference=stored.lead.reference),
+            status_code=303,
         )
 
     @get("/quote/thanks/{reference:str}", name="quote:thanks")
-    async def thanks(self, reference: str, session: AsyncSession, settings: Settings) -> Template:
+    async def thanks(
+        self,
+        reference: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Template:
         if await find_by_reference(session=session, reference=reference) is None:
             raise NotFoundException("No request with this reference.")
         return Template(
@@ -163,12 +182,11 @@ class QuoteErrors(BaseModel):
 
 def quote_validation_errors(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """422 with one readable message per field, the same ones the form shows."""
-    # litestar keeps pydantic's errors on the cause; they carry the error types we translate.
+    # litestar keeps pydantic's errors (with the types we translate) on the cause.
     errors = getattr(exc.__cause__, "errors", None)
     if callable(errors):
-        fields = field_errors(errors())
-    else:
-        fields = {"__root__": exc.detail}
+        errors = errors()
+    fields = field_errors(errors) if isinstance(errors, list) else {"__root__": exc.detail}
     body = QuoteErrors(errors=[FieldError(field=f, message=m) for f, m in fields.items()])
     return Response(body.model_dump(), status_code=422)
 
@@ -193,10 +211,10 @@ class QuoteApi(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        data: QuoteRequest,
-        session: AsyncSession,
+        data: JSONBody[QuoteRequest],
+        session: NamedDependency[AsyncSession],
         idempotency_key: Annotated[
-            str | None, Parameter(header="Idempotency-Key", max_length=200, required=False)
+            str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)
         ] = None,
     ) -> Response[QuoteCreated]:
         submission_id = (

@@ -80,15 +80,15 @@ def _multi_line(value: str | None) -> str | None:
     return value
 
 
-def optional_text(max_length: int) -> Any:
-    """A bounded string; blank means not given."""
-    return Annotated[
-        Annotated[str, StringConstraints(max_length=max_length)] | None,
-        BeforeValidator(_blank_to_none),
-    ]
-
-
-OptionalLine = optional_text(200)
+OptionalLine = Annotated[
+    Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_to_none)
+]
+OptionalText = Annotated[
+    Annotated[str, StringConstraints(max_length=4000)] | None, BeforeValidator(_blank_to_none)
+]
+SubmissionId = Annotated[
+    Annotated[str, StringConstraints(max_length=255)] | None, BeforeValidator(_blank_to_none)
+]
 # An unticked checkbox is simply absent from a form post; an empty value means "not given".
 ConsentBox = Annotated[bool, BeforeValidator(lambda value: value or False)]
 Tracking = Annotated[str | None, _truncate(255), Field(default=None)]
@@ -122,14 +122,14 @@ class QuoteRequest(BaseModel):
     stroke_date: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
         default=None, description="Month of the stroke, YYYY-MM, not in the future"
     )
-    medical_summary: optional_text(4000) = None  # type: ignore[valid-type]
+    medical_summary: OptionalText = None
     travel_window: OptionalLine = None
     budget: OptionalLine = None
     consent_disclaimer: ConsentBox = Field(default=False, validate_default=True)
     consent_health_data: ConsentBox = Field(default=False, validate_default=True)
     consent_marketing: ConsentBox = False
 
-    submission_id: optional_text(255) = Field(  # type: ignore[valid-type]
+    submission_id: SubmissionId = Field(
         default=None, description="Client-made id; a repeat returns the same lead"
     )
     utm_source: Tracking = None

@@ -46,7 +46,7 @@ async def store_legal_texts(*, session: AsyncSession) -> None:
         {"sha256": t.sha256, "kind": t.kind, "version": t.version, "label": t.label, "body": t.body}
         for t in legal_texts().values()
     ]
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     async with write_transaction(session):
         await session.execute(
             dialect.insert(LegalText).values(rows).on_conflict_do_nothing(index_elements=["sha256"])
@@ -66,7 +66,9 @@ async def create_lead(
     for _ in range(_REFERENCE_ATTEMPTS):
         try:
             async with write_transaction(session):
-                if existing := await find_by_submission(session=session, submission_id=submission_id):
+                if existing := await find_by_submission(
+                    session=session, submission_id=submission_id
+                ):
                     return Stored(lead=existing, created=False)
                 lead = _insert(session, quote, submission_id, client, now, spam_reason)
             return Stored(lead=lead, created=True)
@@ -120,7 +122,9 @@ def _insert(
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:
-    lead: Lead | None = await session.scalar(select(Lead).where(Lead.submission_id == submission_id))
+    lead: Lead | None = await session.scalar(
+        select(Lead).where(Lead.submission_id == submission_id)
+    )
     return lead
 
 

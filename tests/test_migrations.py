@@ -1,0 +1,56 @@
+"""Migrations go up, down to nothing, and up again, on each database; the result matches models."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from service import migrations
+from service.models import Base
+from tests.conftest import BACKENDS, POSTGRES_URL, _admin, blocking
+
+
+async def _tables_and_diff(url: str) -> tuple[set[str], list[object]]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        diff = await conn.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+        )
+    await engine.dispose()
+    return tables, diff
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> object:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrate.db'}"
+        return
+    assert POSTGRES_URL
+    name = f"quote_desk_migrate_{uuid.uuid4().hex[:8]}"
+    blocking(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        blocking(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
+    migrations.upgrade(empty_database)
+    tables, diff = blocking(_tables_and_diff(empty_database))
+    assert {"leads", "consents", "legal_texts", "lead_events", "outbox", "facilitators"} <= tables
+    assert diff == [], "models and migrations disagree"
+
+    migrations.downgrade(empty_database)
+    tables, _ = blocking(_tables_and_diff(empty_database))
+    assert tables <= {"alembic_version"}
+
+    migrations.upgrade(empty_database)
+    _, diff = blocking(_tables_and_diff(empty_database))
+    assert diff == []
