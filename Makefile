@@ -41,7 +41,8 @@ format: install
 	$(BIN)/ruff check --fix service tests alembic
 
 bench: install
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m tests.benchmarks.submit
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

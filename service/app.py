@@ -34,8 +34,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     database = Database(settings)
 
     async def on_startup() -> None:
-        async with database.session() as session:
-            await store_legal_texts(session=session)
+        await store_legal_texts(database=database)
 
     middleware = []
     if limit := settings.rate_limit_rule:

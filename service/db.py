@@ -1,30 +1,37 @@
-"""The database engine, its sessions, and the one way to open a write transaction.
+"""The database engine, its sessions, and how writes are run.
 
-SQLite has a single writer: write transactions start with BEGIN IMMEDIATE (so a transaction
-never fails half-way when it upgrades from reading to writing) and are queued on an in-process
-lock, so concurrent submits wait their turn instead of failing with "database is locked".
+Reads use async sessions. A write is a plain function of a `Session` given to
+`Database.write()`, which runs it in one transaction and commits. On SQLite, which has one
+writer, that function runs on a single writer thread with its own connection: the whole
+transaction is one hop from the event loop (no lock held across awaits), writes queue in
+order instead of failing with "database is locked", and BEGIN IMMEDIATE means a transaction
+never fails half-way when it upgrades from reading to writing. On PostgreSQL it runs on an
+async session. `write_transaction()` is the async form for the rare writes off the hot path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from litestar.di import NamedDependency
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from service.settings import Settings
 
 _WRITE = "quote_desk_write"
+T = TypeVar("T")
 
 
 class Database:
@@ -41,20 +48,46 @@ class Database:
         self.write_lock: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
         )
+        self._writer: ThreadPoolExecutor | None = None
+        self._writer_engine: Engine | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine.sync_engine)
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            self._writer_engine = create_engine(
+                make_url(self.url).set(drivername="sqlite"), hide_parameters=True
+            )
+            _configure_sqlite(self._writer_engine)
 
     def session(self) -> AsyncSession:
         session = self.sessions()
         session.info["database"] = self
         return session
 
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Run `work(session)` in one write transaction; commit when it returns, else roll back.
+
+        Objects it returns keep their loaded attributes (nothing expires on commit).
+        """
+        if self._writer is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer, self._write_on_writer, work)
+        async with self.session() as session, session.begin():
+            return await session.run_sync(work)
+
+    def _write_on_writer(self, work: Callable[[Session], T]) -> T:
+        with Session(self._writer_engine, expire_on_commit=False) as session, session.begin():
+            session.connection(execution_options={_WRITE: True})
+            return work(session)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._writer is not None and self._writer_engine is not None:
+            self._writer.shutdown(wait=True)
+            self._writer_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below decide how transactions start.
         dbapi_conn.isolation_level = None
@@ -65,7 +98,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(_WRITE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.content.documents import article, legal_texts
+from service.db import Database
 from service.leads import antispam
 from service.leads.schemas import (
     CONTACT_METHODS,
@@ -116,7 +117,7 @@ class QuotePages(Controller):
         self,
         request: Request[Any, Any, Any],
         settings: NamedDependency[Settings],
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
     ) -> Template | Redirect:
         posted = await request.form()
         values = {name: str(posted.get(name, "")) for name in FORM_FIELDS}
@@ -134,7 +135,7 @@ class QuotePages(Controller):
             )
         now = datetime.now(UTC)
         stored = await create_lead(
-            session=session,
+            database=database,
             quote=quote,
             submission_id=quote.submission_id or uuid.uuid4().hex,
             client=client_of(request, "form"),
@@ -212,7 +213,7 @@ class QuoteApi(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[QuoteRequest],
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)
         ] = None,
@@ -221,7 +222,7 @@ class QuoteApi(Controller):
             f"api:{idempotency_key}" if idempotency_key else data.submission_id or uuid.uuid4().hex
         )
         stored = await create_lead(
-            session=session,
+            database=database,
             quote=data,
             submission_id=submission_id,
             client=client_of(request, "api"),

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from service.content.documents import LEGAL_KINDS, article, legal_texts
-from service.db import write_transaction
+from service.db import Database
 from service.leads.reference import new_reference
 from service.leads.schemas import QuoteRequest
-from service.models import Consent, Lead, LeadEvent, LegalText
+from service.models import Base, Lead, LegalText
 
 LANDING_ARTICLE = "stem-cell-stroke-belgium"
 _REFERENCE_ATTEMPTS = 8
@@ -40,22 +44,22 @@ class Stored:
     created: bool  # False when the submission was a repeat of an earlier one
 
 
-async def store_legal_texts(*, session: AsyncSession) -> None:
+async def store_legal_texts(*, database: Database) -> None:
     """Make sure every legal text the page shows is stored, keyed by its hash."""
     rows = [
         {"sha256": t.sha256, "kind": t.kind, "version": t.version, "label": t.label, "body": t.body}
         for t in legal_texts().values()
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    async with write_transaction(session):
-        await session.execute(
-            dialect.insert(LegalText).values(rows).on_conflict_do_nothing(index_elements=["sha256"])
-        )
+    dialect = sqlite if database.is_sqlite else postgresql
+    statement = (
+        dialect.insert(LegalText).values(rows).on_conflict_do_nothing(index_elements=["sha256"])
+    )
+    await database.write(lambda session: session.execute(statement))
 
 
 async def create_lead(
     *,
-    session: AsyncSession,
+    database: Database,
     quote: QuoteRequest,
     submission_id: str,
     client: Client,
@@ -64,61 +68,75 @@ async def create_lead(
 ) -> Stored:
     """Store the request once per `submission_id`; a repeat returns the lead already stored."""
     for _ in range(_REFERENCE_ATTEMPTS):
+        rows = _rows(quote, submission_id, client, now, spam_reason)
         try:
-            async with write_transaction(session):
-                if existing := await find_by_submission(
-                    session=session, submission_id=submission_id
-                ):
-                    return Stored(lead=existing, created=False)
-                lead = _insert(session, quote, submission_id, client, now, spam_reason)
-            return Stored(lead=lead, created=True)
+            await database.write(partial(_insert, rows=rows))
+            return Stored(lead=Lead(**rows.lead), created=True)
         except IntegrityError:
-            # Either the same submission was stored concurrently (found above on the next
-            # turn) or the random reference collided (a new one is drawn).
-            continue
+            # The unique constraints decide, so the common case costs no extra query: either
+            # this submission is already stored, or the random reference collided.
+            async with database.session() as session:
+                existing = await find_by_submission(session=session, submission_id=submission_id)
+            if existing is not None:
+                return Stored(lead=existing, created=False)
     raise RuntimeError("could not store the lead: references keep colliding")
 
 
-def _insert(
-    session: AsyncSession,
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    lead: dict[str, Any]
+    consents: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
+def _rows(
     quote: QuoteRequest,
     submission_id: str,
     client: Client,
     now: datetime,
     spam_reason: str | None,
-) -> Lead:
+) -> _Rows:
+    """Everything to insert, prepared before the write so the transaction stays short."""
     defaults = article(LANDING_ARTICLE)
-    lead = Lead(
-        reference=new_reference(),
-        submission_id=submission_id,
-        status="spam" if spam_reason else "new",
-        source=client.source,
+    lead_id = uuid.uuid4()
+    lead = {
         **quote.model_dump(
             exclude={"submission_id", "treatment", "destination", *_CONSENT_FIELDS.values()}
         ),
-        treatment=quote.treatment or defaults.treatment,
-        destination=quote.destination or defaults.destination,
-        created_at=now,
-        updated_at=now,
-    )
+        "id": lead_id,
+        "reference": new_reference(),
+        "submission_id": submission_id,
+        "status": "spam" if spam_reason else "new",
+        "source": client.source,
+        "treatment": quote.treatment or defaults.treatment,
+        "destination": quote.destination or defaults.destination,
+        "created_at": now,
+        "updated_at": now,
+    }
     texts = legal_texts()
-    lead.consents = [
-        Consent(
-            kind=kind,
-            granted=getattr(quote, _CONSENT_FIELDS[kind]),
-            legal_text_sha256=texts[kind].sha256,
-            ip=client.ip,
-            user_agent=client.user_agent,
-            created_at=now,
-        )
+    consents = [
+        {
+            "lead_id": lead_id,
+            "kind": kind,
+            "granted": getattr(quote, _CONSENT_FIELDS[kind]),
+            "legal_text_sha256": texts[kind].sha256,
+            "ip": client.ip,
+            "user_agent": client.user_agent,
+            "created_at": now,
+        }
         for kind in LEGAL_KINDS
     ]
-    event_data = {"source": client.source}
-    if spam_reason:
-        event_data["spam"] = spam_reason
-    lead.events = [LeadEvent(kind="created", data=event_data, created_at=now)]
-    session.add(lead)
-    return lead
+    event_data = {"source": client.source} | ({"spam": spam_reason} if spam_reason else {})
+    events = [{"lead_id": lead_id, "kind": "created", "data": event_data, "created_at": now}]
+    return _Rows(lead=lead, consents=consents, events=events)
+
+
+def _insert(session: Session, *, rows: _Rows) -> None:
+    # Core inserts: the unit of work's bookkeeping would cost more than the writes themselves.
+    tables = Base.metadata.tables
+    session.execute(insert(tables["leads"]), rows.lead)
+    session.execute(insert(tables["consents"]), rows.consents)
+    session.execute(insert(tables["lead_events"]), rows.events)
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:
