@@ -162,7 +162,9 @@ class QuoteRequest(BaseModel):
     @field_validator("country", mode="before")
     @classmethod
     def _country(cls, value: Any) -> str:
-        code = str(value).strip().upper()
+        code = str(value or "").strip().upper()
+        if not code:
+            raise PydanticCustomError("missing", messages.REQUIRED["country"])
         if code not in country_codes():
             raise _error(messages.COUNTRY_UNKNOWN)
         return code

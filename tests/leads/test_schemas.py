@@ -111,9 +111,13 @@ def test_phone_is_read_in_the_country_of_residence() -> None:
     assert quote.phone == "+31612345678"
 
 
-@pytest.mark.parametrize("country", ["XX", "Belgium", "BEL", "", "ZZ"])
+@pytest.mark.parametrize("country", ["XX", "Belgium", "BEL", "ZZ"])
 def test_country_must_be_iso_alpha2(country: str) -> None:
-    assert "country" in errors_for(country=country)
+    assert errors_for(country=country)["country"] == "Choose a country from the list."
+
+
+def test_country_left_empty_asks_for_it() -> None:
+    assert errors_for(country="")["country"] == "Choose the country you live in."
 
 
 def test_stroke_month_must_be_past_and_well_formed() -> None:
