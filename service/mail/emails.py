@@ -1,0 +1,217 @@
+"""The emails Quote Desk sends: who receives each one, and what it says (rendered from
+`templates/emails/`)."""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.leads.schemas import (
+    CONTACT_METHODS,
+    LANGUAGES,
+    PATIENT_RELATIONS,
+    STROKE_TYPES,
+    UTM_FIELDS,
+)
+from service.mail.render import Rendered, mailbox, render
+from service.mail.translations import PATIENT_CONFIRMATION
+from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
+from service.settings import Settings
+
+FACILITATOR_NEW_LEAD = "facilitator_new_lead"
+PATIENT_CONFIRMATION_KIND = "patient_confirmation"
+ALERT_UNROUTED = "alert_unrouted"
+ALERT_DEAD_EMAIL = "alert_dead_email"
+ALERT_KINDS = frozenset({ALERT_UNROUTED, ALERT_DEAD_EMAIL})
+
+NOT_GIVEN = "not given"
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """A rendered email and its addressing, ready to be queued."""
+
+    kind: str
+    to: str  # the To header, `Name <address>`
+    recipient: str  # the envelope recipient: the bare address, never parsed from a header
+    rendered: Rendered
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def desk_url(settings: Settings, lead: Lead) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/desk/leads/{lead.id}"
+
+
+def first_name(lead: Lead) -> str:
+    parts = lead.full_name.split()
+    return parts[0] if parts else lead.full_name
+
+
+@cache
+def _country_names(language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def country_name(code: str, language: str = "en") -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    name = str(getattr(country, "common_name", None) or country.name)
+    return _country_names(language).gettext(name) if language != "en" else name
+
+
+def _or(value: str | None, fallback: str) -> str:
+    return value if value else fallback
+
+
+async def facilitator_new_lead(
+    *, session: AsyncSession, lead: Lead, facilitator: Facilitator, settings: Settings
+) -> Email:
+    consents = await session.execute(
+        select(Consent.kind, Consent.granted, LegalText.version, LegalText.label)
+        .join(LegalText, Consent.legal_text_sha256 == LegalText.sha256)
+        .where(Consent.lead_id == lead.id)
+        .order_by(Consent.id)
+    )
+    request_rows = [
+        ("Reference", lead.reference),
+        ("Name", lead.full_name),
+        ("Email", lead.email),
+        ("Phone", _or(lead.phone, NOT_GIVEN)),
+        ("Preferred contact", CONTACT_METHODS.get(lead.contact_method, lead.contact_method)),
+        ("Country of residence", f"{country_name(lead.country)} ({lead.country})"),
+        ("Language", LANGUAGES.get(lead.language, lead.language)),
+        ("Request is for", PATIENT_RELATIONS.get(lead.patient_relation or "", NOT_GIVEN)),
+        ("Treatment", lead.treatment),
+        ("Destination", lead.destination),
+        ("Type of stroke", STROKE_TYPES.get(lead.stroke_type or "", NOT_GIVEN)),
+        ("Month of the stroke", _or(lead.stroke_date, NOT_GIVEN)),
+        ("Travel window", _or(lead.travel_window, NOT_GIVEN)),
+        ("Budget", _or(lead.budget, NOT_GIVEN)),
+    ]
+    source_rows = [
+        ("Submitted through", "the quote form" if lead.source == "form" else "the API"),
+        *((name, _or(getattr(lead, name), NOT_GIVEN)) for name in UTM_FIELDS),
+        ("Referrer", _or(lead.referrer, NOT_GIVEN)),
+    ]
+    context: dict[str, Any] = {
+        "reference": lead.reference,
+        "first_name": first_name(lead),
+        "treatment": lead.treatment,
+        "destination": lead.destination,
+        "received": lead.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "hours": settings.reply_within_hours,
+        "contact": CONTACT_METHODS.get(lead.contact_method, lead.contact_method).lower(),
+        "desk_url": desk_url(settings, lead),
+        "request_rows": request_rows,
+        "medical_summary": _or(lead.medical_summary, NOT_GIVEN),
+        "consents": [
+            {"kind": kind, "granted": granted, "version": version, "label": label}
+            for kind, granted, version, label in consents.tuples()
+        ],
+        "source_rows": source_rows,
+    }
+    return Email(
+        kind=FACILITATOR_NEW_LEAD,
+        to=mailbox(facilitator.name, facilitator.email),
+        recipient=facilitator.email,
+        rendered=render(
+            FACILITATOR_NEW_LEAD, directory=settings.mail_templates_dir, context=context
+        ),
+        headers={"Reply-To": mailbox(lead.full_name, lead.email)},
+    )
+
+
+def patient_confirmation(
+    *, lead: Lead, facilitator: Facilitator | None, settings: Settings
+) -> Email:
+    language = lead.language if lead.language in PATIENT_CONFIRMATION else "en"
+    t = PATIENT_CONFIRMATION[language]
+    contact = t.get(f"contact_{lead.contact_method}", lead.contact_method)
+    if facilitator is not None:
+        next_steps = t["next_named"].format(
+            facilitator=facilitator.name, contact=contact, hours=settings.reply_within_hours
+        )
+    else:
+        next_steps = t["next_unnamed"].format(contact=contact, hours=settings.reply_within_hours)
+
+    def choice(prefix: str, value: str | None) -> str:
+        return t.get(f"{prefix}_{value}", t["not_given"]) if value else t["not_given"]
+
+    summary_rows = [
+        (t["label_treatment"], lead.treatment),
+        (t["label_destination"], lead.destination),
+        (t["label_country"], country_name(lead.country, language)),
+        (t["label_language"], LANGUAGES.get(lead.language, lead.language)),
+        (t["label_patient_relation"], choice("relation", lead.patient_relation)),
+        (t["label_stroke_type"], choice("stroke", lead.stroke_type)),
+        (t["label_stroke_date"], _or(lead.stroke_date, t["not_given"])),
+        (t["label_travel_window"], _or(lead.travel_window, t["not_given"])),
+        (t["label_budget"], _or(lead.budget, t["not_given"])),
+        (t["label_contact_method"], contact),
+        (t["label_email"], lead.email),
+        (t["label_phone"], _or(lead.phone, t["not_given"])),
+    ]
+    context: dict[str, Any] = {
+        "t": t,
+        "lang": language,
+        "reference": lead.reference,
+        "greeting": t["greeting"].format(name=lead.full_name),
+        "reference_line": t["reference"].format(reference=lead.reference),
+        "next_steps": next_steps,
+        "summary_rows": summary_rows,
+        "medical_summary": lead.medical_summary,
+    }
+    return Email(
+        kind=PATIENT_CONFIRMATION_KIND,
+        to=mailbox(lead.full_name, lead.email),
+        recipient=lead.email,
+        rendered=render(
+            f"{PATIENT_CONFIRMATION_KIND}", directory=settings.mail_templates_dir, context=context
+        ),
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
+    )
+
+
+def alert_unrouted(*, lead: Lead, reason: str, settings: Settings, alert_email: str) -> Email:
+    context = {"reference": lead.reference, "reason": reason, "desk_url": desk_url(settings, lead)}
+    return _alert(ALERT_UNROUTED, context=context, settings=settings, alert_email=alert_email)
+
+
+def alert_dead_email(
+    *,
+    message: OutboxMessage,
+    code: int | None,
+    error: str,
+    lead: Lead | None,
+    settings: Settings,
+    alert_email: str,
+) -> Email:
+    context = {
+        "reference": lead.reference if lead else None,
+        "email_kind": message.kind,
+        "outbox_id": message.id,
+        "attempts": message.attempts,
+        "code": code,
+        "error": error,
+        "desk_url": desk_url(settings, lead) if lead else None,
+    }
+    return _alert(ALERT_DEAD_EMAIL, context=context, settings=settings, alert_email=alert_email)
+
+
+def _alert(kind: str, *, context: dict[str, Any], settings: Settings, alert_email: str) -> Email:
+    return Email(
+        kind=kind,
+        to=mailbox(None, alert_email),
+        recipient=alert_email,
+        rendered=render(kind, directory=settings.mail_templates_dir, context=context),
+        headers={"Auto-Submitted": "auto-generated"},
+    )
