@@ -29,6 +29,7 @@ from service.leads.schemas import (
     field_errors,
 )
 from service.leads.service import LANDING_ARTICLE, Client, create_lead, find_by_reference
+from service.mail.worker import Worker
 from service.settings import Settings
 
 FORM_FIELDS = tuple(name for name in QuoteRequest.model_fields if name not in UTM_FIELDS) + (
@@ -109,7 +110,11 @@ class QuotePages(Controller):
 
     @post("/quote", name="quote:submit")
     async def submit(
-        self, request: Request[Any, Any, Any], settings: Settings, session: AsyncSession
+        self,
+        request: Request[Any, Any, Any],
+        settings: Settings,
+        session: AsyncSession,
+        mailer: Worker,
     ) -> Template | Redirect:
         posted = await request.form()
         values = {name: str(posted.get(name, "")) for name in FORM_FIELDS}
@@ -127,12 +132,14 @@ class QuotePages(Controller):
             quote=quote,
             submission_id=quote.submission_id or uuid.uuid4().hex,
             client=client_of(request, "form"),
+            settings=settings,
             now=now,
             spam_reason=antispam.spam_reason(
                 values | {"form_ts": str(posted.get("form_ts", ""))},
                 secret=settings.secret_key, now=now, min_fill_seconds=settings.min_fill_seconds,
             ),
         )
+        mailer.wake()  # committed: the emails leave now, without this request waiting
         return Redirect(
             request.app.route_reverse("quote:thanks", reference=stored.lead.reference), status_code=303
         )
@@ -195,6 +202,8 @@ class QuoteApi(Controller):
         request: Request[Any, Any, Any],
         data: QuoteRequest,
         session: AsyncSession,
+        settings: Settings,
+        mailer: Worker,
         idempotency_key: Annotated[
             str | None, Parameter(header="Idempotency-Key", max_length=200, required=False)
         ] = None,
@@ -207,8 +216,10 @@ class QuoteApi(Controller):
             quote=data,
             submission_id=submission_id,
             client=client_of(request, "api"),
+            settings=settings,
             now=datetime.now(UTC),
         )
+        mailer.wake()  # committed: the emails leave now, without this request waiting
         headers = {} if stored.created else {"Idempotent-Replayed": "true"}
         return Response(
             QuoteCreated(id=stored.lead.id, reference=stored.lead.reference),

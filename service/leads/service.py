@@ -1,4 +1,5 @@
-"""Storing a quote request: the lead, its consent proof and its first event, in one transaction."""
+"""Storing a quote request in one transaction: the lead, its consent proof, its routing to a
+facilitator and the emails that announce it (queued in the outbox, sent after the commit)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.content.documents import LEGAL_KINDS, article, legal_texts
 from service.db import write_transaction
 from service.leads.reference import new_reference
+from service.leads.routing import route_lead
 from service.leads.schemas import QuoteRequest
+from service.mail.outbox import (
+    enqueue_facilitator_email,
+    enqueue_patient_confirmation,
+    enqueue_unrouted_alert,
+)
 from service.models import Consent, Lead, LeadEvent, LegalText
+from service.settings import Settings
 
 LANDING_ARTICLE = "stem-cell-stroke-belgium"
 _REFERENCE_ATTEMPTS = 8
@@ -59,20 +67,28 @@ async def create_lead(
     quote: QuoteRequest,
     submission_id: str,
     client: Client,
+    settings: Settings,
     now: datetime,
     spam_reason: str | None = None,
 ) -> Stored:
-    """Store the request once per `submission_id`; a repeat returns the lead already stored."""
+    """Store the request once per `submission_id`; a repeat returns the lead already stored.
+
+    A new lead (unless spam) is routed and its emails are queued before the commit, so an
+    acknowledged lead always has its emails waiting; the caller wakes the mail worker after.
+    """
     for _ in range(_REFERENCE_ATTEMPTS):
         try:
             async with write_transaction(session):
                 if existing := await find_by_submission(session=session, submission_id=submission_id):
                     return Stored(lead=existing, created=False)
                 lead = _insert(session, quote, submission_id, client, now, spam_reason)
+                if not spam_reason:
+                    await _route_and_announce(session=session, lead=lead, settings=settings, now=now)
             return Stored(lead=lead, created=True)
         except IntegrityError:
             # Either the same submission was stored concurrently (found above on the next
-            # turn) or the random reference collided (a new one is drawn).
+            # turn), the random reference collided (a new one is drawn), or another request
+            # created the default facilitator first (found on the next turn).
             continue
     raise RuntimeError("could not store the lead: references keep colliding")
 
@@ -117,6 +133,29 @@ def _insert(
     lead.events = [LeadEvent(kind="created", data=event_data, created_at=now)]
     session.add(lead)
     return lead
+
+
+async def _route_and_announce(
+    *, session: AsyncSession, lead: Lead, settings: Settings, now: datetime
+) -> None:
+    await session.flush()
+    decision = await route_lead(
+        session=session,
+        lead=lead,
+        now=now,
+        default_facilitator_email=settings.default_facilitator_email,
+    )
+    if decision.facilitator is not None:
+        await enqueue_facilitator_email(
+            session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
+        )
+    else:
+        await enqueue_unrouted_alert(
+            session=session, lead=lead, reason=decision.reason, settings=settings, now=now
+        )
+    await enqueue_patient_confirmation(
+        session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
+    )
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:

@@ -1,0 +1,74 @@
+"""Facilitators: adding, listing and disabling the people and clinics that receive leads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.models import Facilitator
+
+
+class FacilitatorNotFound(LookupError):
+    """No facilitator has this email address."""
+
+
+def normalise(values: Sequence[str]) -> list[str]:
+    """Trimmed, lower-case, unique, in the order given; routing compares case-insensitively."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value.strip():
+            seen.setdefault(value.strip().lower(), None)
+    return list(seen)
+
+
+async def add_facilitator(
+    *,
+    session: AsyncSession,
+    name: str,
+    email: str,
+    now: datetime,
+    languages: Sequence[str] = (),
+    treatments: Sequence[str] = (),
+    destinations: Sequence[str] = (),
+    weight: int = 1,
+) -> Facilitator:
+    """Insert a facilitator; the caller owns the transaction (the email must be new)."""
+    if weight < 1:
+        raise ValueError("weight must be at least 1")
+    facilitator = Facilitator(
+        name=name.strip(),
+        email=email.strip().lower(),
+        languages=normalise(languages),
+        treatments=normalise(treatments),
+        destinations=normalise(destinations),
+        weight=weight,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(facilitator)
+    await session.flush()
+    return facilitator
+
+
+async def find_by_email(*, session: AsyncSession, email: str) -> Facilitator | None:
+    found: Facilitator | None = await session.scalar(
+        select(Facilitator).where(Facilitator.email == email.strip().lower())
+    )
+    return found
+
+
+async def list_facilitators(*, session: AsyncSession) -> list[Facilitator]:
+    return list(await session.scalars(select(Facilitator).order_by(Facilitator.email)))
+
+
+async def set_active(*, session: AsyncSession, email: str, active: bool, now: datetime) -> None:
+    """Enable or disable by email; the caller owns the transaction."""
+    facilitator = await find_by_email(session=session, email=email)
+    if facilitator is None:
+        raise FacilitatorNotFound(email)
+    facilitator.active = active
+    facilitator.updated_at = now
