@@ -81,9 +81,10 @@ def compose(*, subject: str, text: str, html: str, headers: Mapping[str, str]) -
     The SMTP policy refuses CR or LF in any header value, so nothing stored can add a header.
     """
     message = EmailMessage(policy=SMTP)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    # After the body: set_content() would drop Content-* headers such as Content-Language.
     for name, value in headers.items():
         message[name] = value
     message["Subject"] = subject
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
     return message
