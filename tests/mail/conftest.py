@@ -100,10 +100,13 @@ class Inbox:
 class SmtpServer:
     port: int
     inbox: Inbox
+    options: dict[str, Any] = field(default_factory=dict)  # aiosmtpd SMTP options, e.g. auth
     controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=self.port, **self.options
+        )
         self.controller.start()
         return self
 
@@ -118,11 +121,16 @@ StartSmtp = Callable[..., SmtpServer]
 
 @pytest.fixture
 def start_smtp() -> Iterator[StartSmtp]:
-    """Start a server: `start_smtp(inbox=Inbox(...), port=..., started=True)`."""
+    """Start a server: `start_smtp(Inbox(...), port=..., started=True, **aiosmtpd_options)`."""
     servers: list[SmtpServer] = []
 
-    def start(inbox: Inbox | None = None, port: int | None = None, started: bool = True) -> SmtpServer:
-        server = SmtpServer(port=port or free_port(), inbox=inbox or Inbox())
+    def start(
+        inbox: Inbox | None = None,
+        port: int | None = None,
+        started: bool = True,
+        **options: Any,
+    ) -> SmtpServer:
+        server = SmtpServer(port=port or free_port(), inbox=inbox or Inbox(), options=options)
         servers.append(server)
         return server.start() if started else server
 
