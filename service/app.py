@@ -52,8 +52,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware.append(
             RateLimitConfig(
                 rate_limit=limit,  # type: ignore[arg-type]
-                check_throttle_handler=lambda request: request.method == "POST"
-                and request.url.path in SUBMIT_PATHS,
+                check_throttle_handler=lambda request: (
+                    request.method == "POST" and request.url.path in SUBMIT_PATHS
+                ),
             ).middleware
         )
 

@@ -152,7 +152,9 @@ async def test_unrouted_lead_alerts_the_operator_and_still_confirms_the_patient(
     assert rows["patient_confirmation"].recipient == lead.email
 
 
-async def test_spam_is_neither_routed_nor_mailed(client: AsyncTestClient, settings: Settings) -> None:
+async def test_spam_is_neither_routed_nor_mailed(
+    client: AsyncTestClient, settings: Settings
+) -> None:
     await add_facilitators(settings.database_url, {"name": "Any", "email": "any@f.example"})
     form = quote_form() | {antispam.HONEYPOT_FIELD: "http://spam.example"}
     assert (await submit_form(client, form)).status_code == 303

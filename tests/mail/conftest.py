@@ -89,8 +89,8 @@ class Inbox:
     def to(self, address: str) -> list[Received]:
         return [m for m in self.messages if address in m.rcpt_tos]
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, count: int, within: float = 10.0) -> None:
+        deadline = time.monotonic() + within
         while len(self.messages) < count:
             assert time.monotonic() < deadline, f"{len(self.messages)} of {count} messages arrived"
             await asyncio.sleep(0.01)

@@ -50,7 +50,10 @@ async def test_a_submit_delivers_both_emails(
     assert len(to_facilitator) == 1 and len(to_patient) == 1 and len(smtp.inbox.messages) == 2
 
     rows = {row.kind: row for row in await outbox_rows(settings.database_url)}
-    for received, row in ((to_facilitator[0], rows["facilitator_new_lead"]), (to_patient[0], rows["patient_confirmation"])):
+    for received, row in (
+        (to_facilitator[0], rows["facilitator_new_lead"]),
+        (to_patient[0], rows["patient_confirmation"]),
+    ):
         message = received.message
         assert received.mail_from == "quotes@quote-desk.test"
         assert message["From"] == MAIL_FROM
@@ -66,16 +69,31 @@ async def test_a_submit_delivers_both_emails(
     assert addresses(message["To"]) == [facilitator.email]
     assert addresses(message["Reply-To"]) == ["ana.peeters@example.org"]
     subject = message["Subject"]
-    for expected in (lead.reference, "Stem cell therapy for stroke rehabilitation", "Belgium", "Ana"):
+    for expected in (
+        lead.reference,
+        "Stem cell therapy for stroke rehabilitation",
+        "Belgium",
+        "Ana",
+    ):
         assert expected in subject
     assert "Peeters" not in subject
     text, html = to_facilitator[0].text, to_facilitator[0].html
     for body in (text, html):
         for value in (
-            "Ana Peeters", "ana.peeters@example.org", "+32470123456", "Belgium (BE)",
-            "Nederlands", "A family member", "Ischemic", "2025-03",
-            "Left side weakness since the stroke; walking with a cane.", "Spring 2027",
-            "EUR 20,000", "newsletter", "stroke-2026", "the quote form",
+            "Ana Peeters",
+            "ana.peeters@example.org",
+            "+32470123456",
+            "Belgium (BE)",
+            "Nederlands",
+            "A family member",
+            "Ischemic",
+            "2025-03",
+            "Left side weakness since the stroke; walking with a cane.",
+            "Spring 2027",
+            "EUR 20,000",
+            "newsletter",
+            "stroke-2026",
+            "the quote form",
             f"https://quotes.example.test/desk/leads/{lead.id}",
         ):
             assert value in body, value
@@ -139,7 +157,9 @@ async def test_no_form_value_adds_a_header_or_a_recipient(
         ("email", "ana@example.org, evil@attacker.example"),
         ("treatment", "Stem cells\nBcc: evil@attacker.example"),
     ):
-        assert (await client.post("/api/v1/quotes", json=quote_data(**{field: value}))).status_code == 422
+        assert (
+            await client.post("/api/v1/quotes", json=quote_data(**{field: value}))
+        ).status_code == 422
         assert (await submit_form(client, quote_form(**{field: value}))).status_code == 400
     assert await outbox_rows(settings.database_url) == []
 

@@ -36,7 +36,10 @@ def test_subject_is_the_templates_subject_block_on_one_line() -> None:
 
 def test_retry_schedule_reads_like_durations() -> None:
     assert parse_durations("30s, 5m,1h,2d") == (
-        timedelta(seconds=30), timedelta(minutes=5), timedelta(hours=1), timedelta(days=2)
+        timedelta(seconds=30),
+        timedelta(minutes=5),
+        timedelta(hours=1),
+        timedelta(days=2),
     )
     with pytest.raises(ValueError, match="QUOTE_MAIL_RETRY_SCHEDULE"):
         parse_durations("5 minutes")

@@ -47,13 +47,17 @@ async def test_logs_in_when_a_username_is_set(start_smtp: StartSmtp) -> None:
 async def test_the_envelope_is_what_is_passed_not_the_headers(start_smtp: StartSmtp) -> None:
     server = start_smtp()
     async with SmtpSender(host="127.0.0.1", port=server.port).connect() as connection:
-        await connection.send(a_message(), sender="bounce@example.org", recipients=["c@example.org"])
+        await connection.send(
+            a_message(), sender="bounce@example.org", recipients=["c@example.org"]
+        )
     (received,) = server.inbox.messages
     assert received.mail_from == "bounce@example.org" and received.rcpt_tos == ["c@example.org"]
 
 
-@pytest.mark.parametrize(("reply", "error"), [("550 5.1.1 Unknown", PermanentSendError),
-                                              ("452 4.2.2 Mailbox full", TransientSendError)])
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [("550 5.1.1 Unknown", PermanentSendError), ("452 4.2.2 Mailbox full", TransientSendError)],
+)
 async def test_a_partial_refusal_is_an_error_too(
     start_smtp: StartSmtp, reply: str, error: type[Exception]
 ) -> None:
