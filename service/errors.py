@@ -44,15 +44,20 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         # The type and where, with the traceback; the engine hides SQL parameters, and no
         # request data is put into the message.
         logger.error(
-            "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path,
+            "unhandled %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
             exc_info=exc,
         )
         status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
         detail, headers = "Internal Server Error", {}
     if _wants_json(request):
         return Response(
-            {"status_code": status, "detail": detail}, status_code=status,
-            media_type=MediaType.JSON, headers=headers,
+            {"status_code": status, "detail": detail},
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers=headers,
         )
     title, message = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
     return Template(

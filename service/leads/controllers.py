@@ -32,7 +32,8 @@ from service.leads.service import LANDING_ARTICLE, Client, create_lead, find_by_
 from service.mail.worker import Worker
 from service.settings import Settings
 
-FORM_FIELDS = tuple(name for name in QuoteRequest.model_fields if name not in UTM_FIELDS) + (
+FORM_FIELDS = (
+    *(name for name in QuoteRequest.model_fields if name not in UTM_FIELDS),
     antispam.HONEYPOT_FIELD,
 )
 TRACKING_FIELDS = (*UTM_FIELDS, "referrer")
@@ -123,8 +124,12 @@ class QuotePages(Controller):
             quote = QuoteRequest.model_validate({**values, **tracking})
         except ValidationError as exc:
             return landing_page(
-                request, settings, values=values, errors=field_errors(exc),
-                tracking=tracking, status_code=400,
+                request,
+                settings,
+                values=values,
+                errors=field_errors(exc),
+                tracking=tracking,
+                status_code=400,
             )
         now = datetime.now(UTC)
         stored = await create_lead(
@@ -136,12 +141,15 @@ class QuotePages(Controller):
             now=now,
             spam_reason=antispam.spam_reason(
                 values | {"form_ts": str(posted.get("form_ts", ""))},
-                secret=settings.secret_key, now=now, min_fill_seconds=settings.min_fill_seconds,
+                secret=settings.secret_key,
+                now=now,
+                min_fill_seconds=settings.min_fill_seconds,
             ),
         )
         mailer.wake()  # committed: the emails leave now, without this request waiting
         return Redirect(
-            request.app.route_reverse("quote:thanks", reference=stored.lead.reference), status_code=303
+            request.app.route_reverse("quote:thanks", reference=stored.lead.reference),
+            status_code=303,
         )
 
     @get("/quote/thanks/{reference:str}", name="quote:thanks")
@@ -172,18 +180,15 @@ def quote_validation_errors(_: Request[Any, Any, Any], exc: ValidationException)
     """422 with one readable message per field, the same ones the form shows."""
     # litestar keeps pydantic's errors on the cause; they carry the error types we translate.
     errors = getattr(exc.__cause__, "errors", None)
-    if callable(errors):
-        fields = field_errors(errors())
-    else:
-        fields = {"__root__": exc.detail}
+    fields = field_errors(errors()) if callable(errors) else {"__root__": exc.detail}
     body = QuoteErrors(errors=[FieldError(field=f, message=m) for f, m in fields.items()])
     return Response(body.model_dump(), status_code=422)
 
 
 class QuoteApi(Controller):
     path = "/api/v1/quotes"
-    tags = ["quotes"]
-    exception_handlers = {ValidationException: quote_validation_errors}
+    tags = ["quotes"]  # noqa: RUF012 - litestar reads these class attributes
+    exception_handlers = {ValidationException: quote_validation_errors}  # noqa: RUF012
 
     @post(
         "/",

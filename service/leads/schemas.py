@@ -88,7 +88,9 @@ def optional_text(max_length: int) -> Any:
     ]
 
 
-OptionalLine = optional_text(200)
+OptionalLine = Annotated[
+    Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_to_none)
+]  # optional_text(200), spelled out so that type checkers see an alias
 # An unticked checkbox is simply absent from a form post; an empty value means "not given".
 ConsentBox = Annotated[bool, BeforeValidator(lambda value: value or False)]
 Tracking = Annotated[str | None, _truncate(255), Field(default=None)]

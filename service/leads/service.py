@@ -54,7 +54,7 @@ async def store_legal_texts(*, session: AsyncSession) -> None:
         {"sha256": t.sha256, "kind": t.kind, "version": t.version, "label": t.label, "body": t.body}
         for t in legal_texts().values()
     ]
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     async with write_transaction(session):
         await session.execute(
             dialect.insert(LegalText).values(rows).on_conflict_do_nothing(index_elements=["sha256"])
@@ -79,11 +79,15 @@ async def create_lead(
     for _ in range(_REFERENCE_ATTEMPTS):
         try:
             async with write_transaction(session):
-                if existing := await find_by_submission(session=session, submission_id=submission_id):
+                if existing := await find_by_submission(
+                    session=session, submission_id=submission_id
+                ):
                     return Stored(lead=existing, created=False)
                 lead = _insert(session, quote, submission_id, client, now, spam_reason)
                 if not spam_reason:
-                    await _route_and_announce(session=session, lead=lead, settings=settings, now=now)
+                    await _route_and_announce(
+                        session=session, lead=lead, settings=settings, now=now
+                    )
             return Stored(lead=lead, created=True)
         except IntegrityError:
             # Either the same submission was stored concurrently (found above on the next
@@ -159,7 +163,9 @@ async def _route_and_announce(
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:
-    lead: Lead | None = await session.scalar(select(Lead).where(Lead.submission_id == submission_id))
+    lead: Lead | None = await session.scalar(
+        select(Lead).where(Lead.submission_id == submission_id)
+    )
     return lead
 
 

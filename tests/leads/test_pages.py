@@ -34,7 +34,10 @@ async def test_landing_shows_article_form_and_disclaimer(client: AsyncTestClient
 
 async def test_landing_prefills_treatment_and_destination(client: AsyncTestClient) -> None:
     page = await client.get("/")
-    assert re.search(r'id="field-destination"[^>]*value="Belgium"|value="Belgium"[^>]*id="field-destination"', page.text)
+    assert re.search(
+        r'id="field-destination"[^>]*value="Belgium"|value="Belgium"[^>]*id="field-destination"',
+        page.text,
+    )
     assert "Stem cell therapy for stroke rehabilitation" in page.text
 
 
@@ -124,7 +127,9 @@ async def test_utm_and_referrer_are_carried_to_the_lead(
     assert (await submit_form(client, hidden=hidden)).status_code == 303
     (lead,) = await stored_leads(settings.database_url)
     assert (lead.utm_source, lead.utm_medium, lead.utm_campaign) == (
-        "newsletter", "email", "stroke-2026",
+        "newsletter",
+        "email",
+        "stroke-2026",
     )
     assert lead.referrer == "https://magazine.example/belgium"
 
