@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ def worker() -> None:
     if not settings.smtp_host:
         raise click.UsageError("Set QUOTE_SMTP_HOST (and QUOTE_SMTP_PORT) for the worker to send.")
     click.echo(f"Mail worker: {settings.smtp_host}:{settings.smtp_port}. Ctrl-C or SIGTERM stops.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(_run_worker(settings))
 
 

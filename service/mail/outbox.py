@@ -277,7 +277,10 @@ async def mark_dead(
             settings=settings,
             alert_email=settings.alert_email,
         )
-        await enqueue(session=session, email=alert, lead_id=None, settings=settings, now=now)
+        # On the lead's timeline too, so a coordinator sees that the operator was told.
+        await enqueue(
+            session=session, email=alert, lead_id=message.lead_id, settings=settings, now=now
+        )
     return True
 
 

@@ -4,6 +4,9 @@ concurrent workers, stopping, and the submit never waiting for the mail server."
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 import time
 from datetime import timedelta
 
@@ -282,3 +285,28 @@ async def test_the_submit_answers_before_a_slow_mail_server_receives_anything(
         await server.inbox.wait_for(1)
     (received,) = server.inbox.messages  # the app stopped before the second
     assert answered < received.at
+
+
+async def test_the_worker_command_sends_and_stops_on_sigterm(
+    client: AsyncTestClient, settings: Settings, smtp: SmtpServer
+) -> None:
+    await submit(client)  # this app does not send: the standalone worker will
+    env = {key: value for key, value in os.environ.items() if not key.startswith("QUOTE_")} | {
+        "QUOTE_ENV": "test",
+        "QUOTE_DATABASE_URL": settings.database_url,
+        "QUOTE_SMTP_HOST": "127.0.0.1",
+        "QUOTE_SMTP_PORT": str(smtp.port),
+        "QUOTE_MAIL_POLL_SECONDS": "0.2",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", "worker",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        await smtp.inbox.wait_for(2, within=15)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
+    assert process.returncode == 0
+    assert b"mail worker stopped" in output
+    assert {row.status for row in await outbox_rows(settings.database_url)} == {"sent"}
