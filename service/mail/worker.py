@@ -138,12 +138,18 @@ class Worker:
                         return  # the rest of the batch is released
                     if message.lease_expires_at and self.clock() >= message.lease_expires_at:
                         return  # another worker may hold these rows now; don't send twice
-                    email = compose(
-                        subject=message.subject,
-                        text=message.text,
-                        html=message.html,
-                        headers=message.headers,
-                    )
+                    try:
+                        email = compose(
+                            subject=message.subject,
+                            text=message.text,
+                            html=message.html,
+                            headers=message.headers,
+                        )
+                    except ValueError as exc:
+                        # A row that cannot become a message (a header with a line break put
+                        # in by hand) never will: dead, rather than blocking its batch.
+                        await self._failed(message, PermanentSendError(None, f"unsendable: {exc}"))
+                        continue
                     try:
                         await connection.send(
                             email, sender=envelope_from, recipients=[message.recipient]

@@ -12,14 +12,15 @@ from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.app import create_app
 from service.db import Database, write_transaction
 from service.mail import outbox
 from service.mail.emails import Email
 from service.mail.render import Rendered
-from service.models import LeadEvent
+from service.models import LeadEvent, OutboxMessage
 from service.settings import Settings
 from tests.factories import outbox_rows, quote_data, stored_leads
 from tests.mail.conftest import (
@@ -310,3 +311,23 @@ async def test_the_worker_command_sends_and_stops_on_sigterm(
     assert process.returncode == 0
     assert b"mail worker stopped" in output
     assert {row.status for row in await outbox_rows(settings.database_url)} == {"sent"}
+
+
+async def test_a_row_that_cannot_be_composed_is_dead_and_blocks_nothing(
+    client: AsyncTestClient, settings: Settings, smtp: SmtpServer, make_worker: MakeWorker
+) -> None:
+    await submit(client)
+    engine = create_async_engine(settings.database_url)
+    async with engine.begin() as conn:  # a row edited by hand, with a line break in a header
+        await conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == "patient_confirmation")
+            .values(subject="Hello\r\nBcc: evil@attacker.example")
+        )
+    await engine.dispose()
+    await make_worker().drain()
+    rows = {row.kind: row for row in await outbox_rows(settings.database_url)}
+    assert rows["patient_confirmation"].status == "dead"
+    assert "unsendable" in (rows["patient_confirmation"].last_error or "")
+    assert rows["alert_unrouted"].status == "sent"
+    assert all("evil@attacker.example" not in m.rcpt_tos for m in smtp.inbox.messages)
