@@ -3,6 +3,7 @@ facilitator and the emails that announce it (queued in the outbox, sent after th
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -107,6 +108,7 @@ def _insert(
 ) -> Lead:
     defaults = article(LANDING_ARTICLE)
     lead = Lead(
+        id=uuid.uuid4(),  # known before the insert: routing and the emails refer to it
         reference=new_reference(),
         submission_id=submission_id,
         status="spam" if spam_reason else "new",
@@ -142,24 +144,30 @@ def _insert(
 async def _route_and_announce(
     *, session: AsyncSession, lead: Lead, settings: Settings, now: datetime
 ) -> None:
-    await session.flush()
-    decision = await route_lead(
-        session=session,
-        lead=lead,
-        now=now,
-        default_facilitator_email=settings.default_facilitator_email,
-    )
-    if decision.facilitator is not None:
-        await enqueue_facilitator_email(
+    # Nothing here needs the new rows in the database yet: holding the flush until the commit
+    # inserts the lead, its consents, events and emails together (a submit's main cost).
+    with session.no_autoflush:
+        decision = await route_lead(
+            session=session,
+            lead=lead,
+            now=now,
+            default_facilitator_email=settings.default_facilitator_email,
+        )
+        if decision.facilitator is not None:
+            await enqueue_facilitator_email(
+                session=session,
+                lead=lead,
+                facilitator=decision.facilitator,
+                settings=settings,
+                now=now,
+            )
+        else:
+            await enqueue_unrouted_alert(
+                session=session, lead=lead, reason=decision.reason, settings=settings, now=now
+            )
+        await enqueue_patient_confirmation(
             session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
         )
-    else:
-        await enqueue_unrouted_alert(
-            session=session, lead=lead, reason=decision.reason, settings=settings, now=now
-        )
-    await enqueue_patient_confirmation(
-        session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
-    )
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:

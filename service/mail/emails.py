@@ -9,9 +9,10 @@ from functools import cache
 from typing import Any
 
 import pycountry
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.content.documents import legal_texts
 from service.leads.schemas import (
     CONTACT_METHODS,
     LANGUAGES,
@@ -75,12 +76,6 @@ def _or(value: str | None, fallback: str) -> str:
 async def facilitator_new_lead(
     *, session: AsyncSession, lead: Lead, facilitator: Facilitator, settings: Settings
 ) -> Email:
-    consents = await session.execute(
-        select(Consent.kind, Consent.granted, LegalText.version, LegalText.label)
-        .join(LegalText, Consent.legal_text_sha256 == LegalText.sha256)
-        .where(Consent.lead_id == lead.id)
-        .order_by(Consent.id)
-    )
     request_rows = [
         ("Reference", lead.reference),
         ("Name", lead.full_name),
@@ -109,14 +104,11 @@ async def facilitator_new_lead(
         "destination": lead.destination,
         "received": lead.created_at.strftime("%Y-%m-%d %H:%M UTC"),
         "hours": settings.reply_within_hours,
-        "contact": CONTACT_METHODS.get(lead.contact_method, lead.contact_method).lower(),
+        "contact": CONTACT_METHODS.get(lead.contact_method, lead.contact_method),
         "desk_url": desk_url(settings, lead),
         "request_rows": request_rows,
         "medical_summary": _or(lead.medical_summary, NOT_GIVEN),
-        "consents": [
-            {"kind": kind, "granted": granted, "version": version, "label": label}
-            for kind, granted, version, label in consents.tuples()
-        ],
+        "consents": await _consents(session=session, lead=lead),
         "source_rows": source_rows,
     }
     return Email(
@@ -128,6 +120,31 @@ async def facilitator_new_lead(
         ),
         headers={"Reply-To": mailbox(lead.full_name, lead.email)},
     )
+
+
+async def _consents(*, session: AsyncSession, lead: Lead) -> list[dict[str, Any]]:
+    """Each consent with the version and label of the text agreed to."""
+    if "consents" in inspect(lead).unloaded:  # a lead read back from the database (the desk)
+        given = list(
+            await session.scalars(
+                select(Consent).where(Consent.lead_id == lead.id).order_by(Consent.id)
+            )
+        )
+    else:  # a lead being created: its consents are not inserted yet
+        given = list(lead.consents)
+    texts: dict[str, Any] = {text.sha256: text for text in legal_texts().values()}
+    if missing := {c.legal_text_sha256 for c in given} - set(texts):  # older versions
+        older = await session.scalars(select(LegalText).where(LegalText.sha256.in_(missing)))
+        texts |= {text.sha256: text for text in older}
+    return [
+        {
+            "kind": consent.kind,
+            "granted": consent.granted,
+            "version": texts[consent.legal_text_sha256].version,
+            "label": texts[consent.legal_text_sha256].label,
+        }
+        for consent in given
+    ]
 
 
 def patient_confirmation(

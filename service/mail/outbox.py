@@ -49,7 +49,10 @@ async def enqueue(
     settings: Settings,
     now: datetime,
 ) -> OutboxMessage:
-    """Queue `email` as sent: every header, including its Message-ID and Date, is fixed now."""
+    """Queue `email` as it will be sent: every header, its Message-ID and Date, is fixed now.
+
+    The row is inserted when the caller's transaction flushes or commits.
+    """
     headers = {
         "From": settings.mail_from,
         "To": email.to,
@@ -72,17 +75,9 @@ async def enqueue(
         created_at=now,
         updated_at=now,
     )
+    # Written with the caller's transaction (the row is the record that it was queued; the
+    # lead's timeline gets an event for each attempt).
     session.add(message)
-    if lead_id is not None:
-        session.add(
-            LeadEvent(
-                lead_id=lead_id,
-                kind="email_queued",
-                data={"email": email.kind, "message_id": message.message_id},
-                created_at=now,
-            )
-        )
-    await session.flush()
     return message
 
 

@@ -73,7 +73,7 @@ async def test_submit_stores_lead_consents_and_event_then_thanks(
         assert consent.ip
         assert consent.created_at.tzinfo is not None
     # No facilitator and no alert address in these settings: unrouted, patient still confirmed.
-    assert [e.kind for e in lead.events] == ["created", "unrouted", "email_queued"]
+    assert [e.kind for e in lead.events] == ["created", "unrouted"]
 
     thanks = await client.get(location)
     assert thanks.status_code == 200
