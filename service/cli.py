@@ -47,6 +47,8 @@ def run(host: str, port: int) -> None:
             f"No QUOTE_SMTP_HOST: emails go to the development sink on "
             f"127.0.0.1:{settings.dev_smtp_port}, saved as .eml files in {mail_dir}/"
         )
+    elif settings.mailer_enabled and not settings.smtp_host:
+        click.echo("QUOTE_SMTP_HOST is not set: emails are queued, and sent once it is.", err=True)
     click.echo(f"Quote Desk on http://{host}:{port}/  (database: {settings.database_url})")
     try:
         uvicorn.run(

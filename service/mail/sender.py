@@ -52,6 +52,10 @@ class Connection:
             raise _by_code(first.code, first.message) from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise _by_code(exc.code, exc.message) from exc
+        except aiosmtplib.SMTPNotSupported as exc:
+            # The message needs an extension the server lacks (SMTPUTF8 for a non-ASCII
+            # address): waiting will not change that.
+            raise PermanentSendError(None, _describe(exc)) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise TransientSendError(None, _describe(exc)) from exc
         if refused:
