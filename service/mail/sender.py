@@ -2,7 +2,8 @@
 
 `TransientSendError`: try again later (4xx, timeouts, refused or dropped connections, and
 problems of the connection itself such as a failed login, which no single message causes).
-`PermanentSendError`: this message will never be accepted (a 5xx answer to MAIL, RCPT or DATA).
+`PermanentSendError`: this message will never be accepted (a 5xx answer to MAIL, RCPT or DATA,
+except a 530 that refuses the whole session).
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ class PermanentSendError(SendError):
     """The server refused this message for good."""
 
 
+# 530 refuses the session, not the message ("authentication required", "must issue a
+# STARTTLS command first"): our configuration is wrong, and every email would die of it.
+SESSION_REFUSALS = frozenset({530})
+
+
 def _by_code(code: int, text: str) -> SendError:
-    return PermanentSendError(code, text) if 500 <= code < 600 else TransientSendError(code, text)
+    if 500 <= code < 600 and code not in SESSION_REFUSALS:
+        return PermanentSendError(code, text)
+    return TransientSendError(code, text)
 
 
 class Connection:
