@@ -21,7 +21,7 @@ from service.leads.schemas import (
     UTM_FIELDS,
 )
 from service.mail.render import Rendered, mailbox, render
-from service.mail.translations import PATIENT_CONFIRMATION
+from service.mail.translations import FACILITATOR_LABELS, PATIENT_CONFIRMATION
 from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
 from service.settings import Settings
 
@@ -30,8 +30,6 @@ PATIENT_CONFIRMATION_KIND = "patient_confirmation"
 ALERT_UNROUTED = "alert_unrouted"
 ALERT_DEAD_EMAIL = "alert_dead_email"
 ALERT_KINDS = frozenset({ALERT_UNROUTED, ALERT_DEAD_EMAIL})
-
-NOT_GIVEN = "not given"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,26 +74,28 @@ def _or(value: str | None, fallback: str) -> str:
 async def facilitator_new_lead(
     *, session: AsyncSession, lead: Lead, facilitator: Facilitator, settings: Settings
 ) -> Email:
+    label = FACILITATOR_LABELS
+    not_given = label["not_given"]
     request_rows = [
-        ("Reference", lead.reference),
-        ("Name", lead.full_name),
-        ("Email", lead.email),
-        ("Phone", _or(lead.phone, NOT_GIVEN)),
-        ("Preferred contact", CONTACT_METHODS.get(lead.contact_method, lead.contact_method)),
-        ("Country of residence", f"{country_name(lead.country)} ({lead.country})"),
-        ("Language", LANGUAGES.get(lead.language, lead.language)),
-        ("Request is for", PATIENT_RELATIONS.get(lead.patient_relation or "", NOT_GIVEN)),
-        ("Treatment", lead.treatment),
-        ("Destination", lead.destination),
-        ("Type of stroke", STROKE_TYPES.get(lead.stroke_type or "", NOT_GIVEN)),
-        ("Month of the stroke", _or(lead.stroke_date, NOT_GIVEN)),
-        ("Travel window", _or(lead.travel_window, NOT_GIVEN)),
-        ("Budget", _or(lead.budget, NOT_GIVEN)),
+        (label["reference"], lead.reference),
+        (label["full_name"], lead.full_name),
+        (label["email"], lead.email),
+        (label["phone"], _or(lead.phone, not_given)),
+        (label["contact_method"], CONTACT_METHODS.get(lead.contact_method, lead.contact_method)),
+        (label["country"], f"{country_name(lead.country)} ({lead.country})"),
+        (label["language"], LANGUAGES.get(lead.language, lead.language)),
+        (label["patient_relation"], PATIENT_RELATIONS.get(lead.patient_relation or "", not_given)),
+        (label["treatment"], lead.treatment),
+        (label["destination"], lead.destination),
+        (label["stroke_type"], STROKE_TYPES.get(lead.stroke_type or "", not_given)),
+        (label["stroke_date"], _or(lead.stroke_date, not_given)),
+        (label["travel_window"], _or(lead.travel_window, not_given)),
+        (label["budget"], _or(lead.budget, not_given)),
     ]
     source_rows = [
-        ("Submitted through", "the quote form" if lead.source == "form" else "the API"),
-        *((name, _or(getattr(lead, name), NOT_GIVEN)) for name in UTM_FIELDS),
-        ("Referrer", _or(lead.referrer, NOT_GIVEN)),
+        (label["source"], label[f"source_{lead.source}"]),
+        *((name, _or(getattr(lead, name), not_given)) for name in UTM_FIELDS),
+        (label["referrer"], _or(lead.referrer, not_given)),
     ]
     context: dict[str, Any] = {
         "reference": lead.reference,
@@ -107,7 +107,7 @@ async def facilitator_new_lead(
         "contact": CONTACT_METHODS.get(lead.contact_method, lead.contact_method),
         "desk_url": desk_url(settings, lead),
         "request_rows": request_rows,
-        "medical_summary": _or(lead.medical_summary, NOT_GIVEN),
+        "medical_summary": _or(lead.medical_summary, not_given),
         "consents": await _consents(session=session, lead=lead),
         "source_rows": source_rows,
     }
