@@ -138,6 +138,12 @@ class Worker:
                         return  # the rest of the batch is released
                     if message.lease_expires_at and self.clock() >= message.lease_expires_at:
                         return  # another worker may hold these rows now; don't send twice
+                    if message.attempts > self.settings.mail_max_attempts:
+                        # Claimed again and again without an outcome: its sends kill workers.
+                        await self._failed(
+                            message, PermanentSendError(None, "no outcome after every attempt")
+                        )
+                        continue
                     try:
                         email = compose(
                             subject=message.subject,

@@ -331,3 +331,21 @@ async def test_a_row_that_cannot_be_composed_is_dead_and_blocks_nothing(
     assert "unsendable" in (rows["patient_confirmation"].last_error or "")
     assert rows["alert_unrouted"].status == "sent"
     assert all("evil@attacker.example" not in m.rcpt_tos for m in smtp.inbox.messages)
+
+
+async def test_an_email_whose_workers_keep_dying_is_given_up(
+    client: AsyncTestClient, smtp: SmtpServer, make_worker: MakeWorker, database_url: str
+) -> None:
+    settings = mail_settings(database_url, smtp, mail_max_attempts=1, alert_email=None)
+    await submit(client)
+    database = Database(settings)
+    try:  # the one allowed attempt: claimed, then the worker dies
+        async with database.session() as session, write_transaction(session):
+            await outbox.claim(session=session, now=Clock()(), limit=10, lease=timedelta(0))
+    finally:
+        await database.dispose()
+    await make_worker(settings).drain()
+    rows = await outbox_rows(database_url)
+    assert len(rows) == 2 and {row.status for row in rows} == {"dead"}
+    assert {row.last_error for row in rows} == {"no outcome after every attempt"}
+    assert smtp.inbox.messages == []
