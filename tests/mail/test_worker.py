@@ -349,3 +349,12 @@ async def test_an_email_whose_workers_keep_dying_is_given_up(
     assert len(rows) == 2 and {row.status for row in rows} == {"dead"}
     assert {row.last_error for row in rows} == {"no outcome after every attempt"}
     assert smtp.inbox.messages == []
+
+
+async def test_a_submit_wakes_the_in_process_worker(database_url: str, smtp: SmtpServer) -> None:
+    # Polling once a minute: only the wake after the commit can send it this soon.
+    settings = mail_settings(database_url, smtp, mailer_enabled=True, mail_poll_seconds=60)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await asyncio.sleep(0.2)  # the worker's first look found nothing and it now waits
+        await submit(client)
+        await smtp.inbox.wait_for(2, within=5)
