@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 
 import click
 import uvicorn
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
 from service import migrations
 from service.app import create_app
 from service.db import Database, write_transaction
 from service.leads import facilitators as facilitator_service
+from service.leads.schemas import LANGUAGES
 from service.mail.devsink import start_dev_sink
 from service.mail.worker import Worker
 from service.settings import Env, Settings
@@ -109,7 +111,13 @@ def facilitator() -> None:
 @facilitator.command("add")
 @click.argument("email")
 @click.option("--name", required=True, help="Shown to patients: who will contact them.")
-@click.option("--language", "languages", multiple=True, help="en, fr, nl or de; repeat; none = any")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    type=click.Choice(list(LANGUAGES), case_sensitive=False),
+    help="Repeat for each; none = any.",
+)
 @click.option("--treatment", "treatments", multiple=True, help="Repeat; none = any treatment")
 @click.option("--destination", "destinations", multiple=True, help="Repeat; none = any")
 @click.option(
@@ -128,6 +136,10 @@ def facilitator_add(
     weight: int,
 ) -> None:
     """Add a facilitator who receives leads by email."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
 
     async def add(database: Database) -> None:
         async with database.session() as session, write_transaction(session):

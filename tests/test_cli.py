@@ -42,6 +42,13 @@ def test_facilitator_add_list_disable(database_url: str) -> None:
     again = runner.invoke(main, ["facilitator", "add", "care@clinic.example", "--name", "Other"])
     assert again.exit_code == 1 and "already exists" in again.output
 
+    for wrong in (
+        ["not-an-email", "--name", "X"],
+        ["x@clinic.example", "--name", "X", "--language", "xx"],
+    ):
+        refused = runner.invoke(main, ["facilitator", "add", *wrong])
+        assert refused.exit_code == 2 and "Invalid value" in refused.output
+
     listed = runner.invoke(main, ["facilitator", "list"])
     assert "care@clinic.example\tGent Care\tactive\tweight 2\tlanguages: nl, fr" in listed.output
     assert "destinations: belgium" in listed.output and "treatments: any" in listed.output

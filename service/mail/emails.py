@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.content.documents import legal_texts
+from service.leads.routing import DEFAULT_FACILITATOR_NAME
 from service.leads.schemas import (
     CONTACT_METHODS,
     LANGUAGES,
@@ -153,7 +154,9 @@ def patient_confirmation(
     language = lead.language if lead.language in PATIENT_CONFIRMATION else "en"
     t = PATIENT_CONFIRMATION[language]
     contact = t.get(f"contact_{lead.contact_method}", lead.contact_method)
-    if facilitator is not None:
+    # The placeholder name of a facilitator made from QUOTE_DEFAULT_FACILITATOR_EMAIL means
+    # nothing to a patient; a real name tells them who will call.
+    if facilitator is not None and facilitator.name != DEFAULT_FACILITATOR_NAME:
         next_steps = t["next_named"].format(
             facilitator=facilitator.name, contact=contact, hours=settings.reply_within_hours
         )

@@ -133,6 +133,9 @@ async def test_no_match_goes_to_the_default_facilitator(database_url: str) -> No
     assert [r.recipient for r in rows if r.kind == "facilitator_new_lead"] == [
         "desk@fallback.example"
     ] * 2
+    (confirmation, _) = [r for r in rows if r.kind == "patient_confirmation"]
+    assert "Een bemiddelaar in medisch toerisme bekijkt uw aanvraag" in confirmation.text
+    assert "Default facilitator" not in confirmation.text  # a placeholder, not a name
 
 
 async def test_unrouted_lead_alerts_the_operator_and_still_confirms_the_patient(
