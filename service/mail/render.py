@@ -48,6 +48,11 @@ def _environments(directory: Path) -> tuple[Environment, Environment]:
     return text, html
 
 
+# The outbox column's size; long form values (a 200-character treatment and destination)
+# could otherwise make a subject the database refuses, and lose the submit with it.
+MAX_SUBJECT = 500
+
+
 def one_line(value: str) -> str:
     """Collapse all whitespace, line breaks included: for subjects and display names."""
     return " ".join(value.split())
@@ -60,6 +65,8 @@ def render(name: str, *, directory: Path, context: Mapping[str, Any]) -> Rendere
     subject = one_line(
         "".join(text_template.blocks["subject"](text_template.new_context(dict(context))))
     )
+    if len(subject) > MAX_SUBJECT:
+        subject = subject[: MAX_SUBJECT - 1].rstrip() + "…"
     text = text_template.render(context)
     html = html_env.get_template(f"{name}.html").render({**context, "subject": subject})
     return Rendered(subject=subject, text=text, html=html)

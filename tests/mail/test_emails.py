@@ -224,3 +224,15 @@ async def test_html_is_escaped_in_the_html_part_and_plain_in_the_text(
         assert "&lt;i&gt;soon&lt;/i&gt;" in received.html
         assert script in received.text and "<i>soon</i>" in received.text
         assert not re.search(r"&(lt|gt|amp|#34);", received.text)
+
+
+async def test_the_longest_values_a_form_accepts_still_make_an_email(
+    client: AsyncTestClient, settings: Settings, smtp: SmtpServer, make_worker: MakeWorker
+) -> None:
+    await add_facilitators(settings.database_url, FACILITATOR)
+    # (The lead's destination column holds 120 characters, though the form accepts 200.)
+    data = quote_data(full_name="N" * 120, treatment="T" * 200, destination="D" * 120)
+    assert (await client.post("/api/v1/quotes", json=data)).status_code == 201
+    assert await make_worker().drain() == 2
+    (received,) = smtp.inbox.to(FACILITATOR["email"])
+    assert "N" * 120 in received.text and len(received.message["Subject"]) <= 500

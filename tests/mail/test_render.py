@@ -34,6 +34,12 @@ def test_subject_is_the_templates_subject_block_on_one_line() -> None:
     assert "Why: none" in rendered.text and "<p>" in rendered.html
 
 
+def test_a_subject_is_cut_to_what_the_outbox_stores() -> None:
+    context = {"reference": "R" * 600, "reason": "none", "desk_url": "https://x"}
+    subject = render("alert_unrouted", directory=EMAILS, context=context).subject
+    assert len(subject) == 500 and subject.endswith("…")
+
+
 def test_retry_schedule_reads_like_durations() -> None:
     assert parse_durations("30s, 5m,1h,2d") == (
         timedelta(seconds=30),
