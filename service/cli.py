@@ -160,6 +160,8 @@ def facilitator_add(
         raise click.ClickException(
             f"A facilitator with the email {email} already exists."
         ) from None
+    except ValueError as exc:
+        raise click.ClickException(f"{str(exc).capitalize()}.") from None
     click.echo(f"Added {email}.")
 
 

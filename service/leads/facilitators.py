@@ -37,7 +37,9 @@ async def add_facilitator(
 ) -> Facilitator:
     """Insert a facilitator; the caller owns the transaction (the email must be new)."""
     if weight < 1:
-        raise ValueError("weight must be at least 1")
+        raise ValueError("the weight must be at least 1")
+    if not 1 <= len(name.strip()) <= 200:
+        raise ValueError("the name must have 1 to 200 characters")
     facilitator = Facilitator(
         name=name.strip(),
         email=email.strip().lower(),
