@@ -66,6 +66,8 @@ class Worker:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
+        if self.running:
+            return
         if self.sender is None:
             logger.warning(
                 "mail worker not started: QUOTE_SMTP_HOST is not set; emails stay queued"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import sys
 import time
@@ -20,8 +21,10 @@ from service.db import Database, write_transaction
 from service.mail import outbox
 from service.mail.emails import Email
 from service.mail.render import Rendered
+from service.mail.worker import retry_delay
 from service.models import LeadEvent, OutboxMessage
 from service.settings import Settings
+from tests.conftest import make_settings
 from tests.factories import outbox_rows, quote_data, stored_leads
 from tests.mail.conftest import (
     ALERT_EMAIL,
@@ -358,3 +361,13 @@ async def test_a_submit_wakes_the_in_process_worker(database_url: str, smtp: Smt
         await asyncio.sleep(0.2)  # the worker's first look found nothing and it now waits
         await submit(client)
         await smtp.inbox.wait_for(2, within=5)
+
+
+def test_the_retry_schedule_with_jitter_and_its_last_step_repeating() -> None:
+    settings = make_settings("sqlite+aiosqlite:///unused.db", mail_retry_schedule="1m,1h")
+    rng = random.Random(7)
+    first = [retry_delay(attempt=1, settings=settings, rng=rng) for _ in range(200)]
+    later = [retry_delay(attempt=n, settings=settings, rng=rng) for n in (2, 3, 9)]
+    assert all(timedelta(seconds=48) <= d <= timedelta(seconds=72) for d in first)
+    assert len(set(first)) > 100  # spread out, not all at the same second
+    assert all(timedelta(minutes=48) <= d <= timedelta(minutes=72) for d in later)
