@@ -64,6 +64,7 @@ async def route_lead(
         lead.facilitator_id = decision.facilitator.id
         data = {
             "facilitator_id": decision.facilitator.id,
+            "facilitator": decision.facilitator.email,
             "reason": decision.reason,
             **decision.details,
         }
