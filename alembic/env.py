@@ -3,11 +3,11 @@
 import asyncio
 import logging.config
 
+from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from alembic import context
 from service.migrations import ensure_sqlite_directory
 from service.models import Base
 from service.settings import Settings

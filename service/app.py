@@ -14,6 +14,7 @@ from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.controllers import QuoteApi, QuotePages
 from service.leads.service import store_legal_texts
+from service.mail.worker import Worker
 from service.settings import Settings
 
 CONTENT_SECURITY_POLICY = (
@@ -32,9 +33,18 @@ SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     database = Database(settings)
+    # One worker per process, sharing the app's database (and so SQLite's write lock); with
+    # QUOTE_MAILER_ENABLED=false it never runs and wake() only sets an event nobody waits on.
+    mailer = Worker(database=database, settings=settings)
 
     async def on_startup() -> None:
         await store_legal_texts(database=database)
+        if settings.mailer_enabled:
+            mailer.start()
+
+    async def on_shutdown() -> None:
+        await mailer.stop()
+        await database.dispose()
 
     middleware = []
     if limit := settings.rate_limit_rule:
@@ -59,10 +69,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "database": Provide(lambda: database, sync_to_thread=False, use_cache=True),
             "session": Provide(provide_session),
+            "mailer": Provide(lambda: mailer, sync_to_thread=False, use_cache=True),
         },
-        state=State({"settings": settings, "database": database}),
+        state=State({"settings": settings, "database": database, "mailer": mailer}),
         on_startup=[on_startup],
-        on_shutdown=[database.dispose],
+        on_shutdown=[on_shutdown],
         csrf_config=settings.csrf_config(),
         template_config=settings.template_config(),
         middleware=middleware,

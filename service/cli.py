@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
 import click
 import uvicorn
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 
 from service import migrations
-from service.settings import Settings
+from service.app import create_app
+from service.db import Database
+from service.leads import facilitators as facilitator_service
+from service.leads.schemas import LANGUAGES
+from service.mail.devsink import start_dev_sink
+from service.mail.worker import Worker
+from service.settings import Env, Settings
 
 
 @click.group()
@@ -18,17 +32,63 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    """Serve the app."""
+    """Serve the app (and, in development without QUOTE_SMTP_HOST, a mail sink beside it)."""
     settings = Settings()
+    sink = None
+    if settings.env is Env.development and not settings.smtp_host and settings.mailer_enabled:
+        mail_dir = settings.var_dir / "mail"
+        sink = start_dev_sink(directory=mail_dir, port=settings.dev_smtp_port)
+        settings = settings.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": settings.dev_smtp_port,
+                "smtp_tls": "none",
+            }
+        )
+        click.echo(
+            f"No QUOTE_SMTP_HOST: emails go to the development sink on "
+            f"127.0.0.1:{settings.dev_smtp_port}, saved as .eml files in {mail_dir}/"
+        )
+    elif settings.mailer_enabled and not settings.smtp_host:
+        click.echo("QUOTE_SMTP_HOST is not set: emails are queued, and sent once it is.", err=True)
     click.echo(f"Quote Desk on http://{host}:{port}/  (database: {settings.database_url})")
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
-    )
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
+        )
+    finally:
+        if sink is not None:
+            sink.stop()
+
+
+@main.command()
+def worker() -> None:
+    """Run the mail worker on its own (for many-instance deployments); stops on SIGTERM."""
+    settings = Settings()
+    if not settings.smtp_host:
+        raise click.UsageError("Set QUOTE_SMTP_HOST (and QUOTE_SMTP_PORT) for the worker to send.")
+    click.echo(f"Mail worker: {settings.smtp_host}:{settings.smtp_port}. Ctrl-C or SIGTERM stops.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    database = Database(settings)
+    mail_worker = Worker(database=database, settings=settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    mail_worker.start()
+    try:
+        await stopping.wait()
+    finally:
+        await mail_worker.stop()
+        await database.dispose()
 
 
 @main.group()
@@ -41,3 +101,129 @@ def upgrade() -> None:
     """Apply every migration not yet applied."""
     migrations.upgrade(Settings().database_url)
     click.echo("Database is up to date.")
+
+
+@main.group()
+def facilitator() -> None:
+    """The facilitators leads are routed to."""
+
+
+@facilitator.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="Shown to patients: who will contact them.")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    type=click.Choice(list(LANGUAGES), case_sensitive=False),
+    help="Repeat for each; none = any.",
+)
+@click.option("--treatment", "treatments", multiple=True, help="Repeat; none = any treatment")
+@click.option("--destination", "destinations", multiple=True, help="Repeat; none = any")
+@click.option(
+    "--weight",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Capacity: a weight of 2 receives twice the leads of a weight of 1.",
+)
+def facilitator_add(
+    email: str,
+    name: str,
+    languages: tuple[str, ...],
+    treatments: tuple[str, ...],
+    destinations: tuple[str, ...],
+    weight: int,
+) -> None:
+    """Add a facilitator who receives leads by email."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+
+    async def add(database: Database) -> None:
+        await database.write(
+            lambda session: facilitator_service.add_facilitator(
+                session=session,
+                name=name,
+                email=email,
+                languages=languages,
+                treatments=treatments,
+                destinations=destinations,
+                weight=weight,
+                now=datetime.now(UTC),
+            )
+        )
+
+    try:
+        _with_database(add)
+    except IntegrityError:
+        raise click.ClickException(
+            f"A facilitator with the email {email} already exists."
+        ) from None
+    except ValueError as exc:
+        raise click.ClickException(f"{str(exc).capitalize()}.") from None
+    click.echo(f"Added {email}.")
+
+
+@facilitator.command("list")
+def facilitator_list() -> None:
+    """List the facilitators, active or not."""
+
+    async def show(database: Database) -> None:
+        async with database.session() as session:
+            rows = await session.run_sync(
+                lambda sync_session: facilitator_service.list_facilitators(session=sync_session)
+            )
+        if not rows:
+            click.echo("No facilitators yet: add one with `quote-desk facilitator add`.")
+        for f in rows:
+            click.echo(
+                f"{f.email}\t{f.name}\t{'active' if f.active else 'disabled'}\tweight {f.weight}"
+                f"\tlanguages: {', '.join(f.languages) or 'any'}"
+                f"\ttreatments: {', '.join(f.treatments) or 'any'}"
+                f"\tdestinations: {', '.join(f.destinations) or 'any'}"
+            )
+
+    _with_database(show)
+
+
+@facilitator.command("disable")
+@click.argument("email")
+def facilitator_disable(email: str) -> None:
+    """Stop routing new leads to a facilitator (their past leads stay theirs)."""
+    _set_active(email, active=False)
+    click.echo(f"Disabled {email}.")
+
+
+@facilitator.command("enable")
+@click.argument("email")
+def facilitator_enable(email: str) -> None:
+    """Route new leads to a disabled facilitator again."""
+    _set_active(email, active=True)
+    click.echo(f"Enabled {email}.")
+
+
+def _set_active(email: str, *, active: bool) -> None:
+    async def change(database: Database) -> None:
+        await database.write(
+            lambda session: facilitator_service.set_active(
+                session=session, email=email, active=active, now=datetime.now(UTC)
+            )
+        )
+
+    try:
+        _with_database(change)
+    except facilitator_service.FacilitatorNotFound:
+        raise click.ClickException(f"No facilitator has the email {email}.") from None
+
+
+def _with_database(action: Callable[[Database], Awaitable[None]]) -> None:
+    async def go() -> None:
+        database = Database(Settings())
+        try:
+            await action(database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(go())

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from alembic import command
 from service.settings import ROOT
 
 

@@ -203,6 +203,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which claim holds the lease: a worker whose lease expired (and was claimed again by
+    # another) cannot record an outcome over the newer claim's.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     last_error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

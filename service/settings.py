@@ -5,6 +5,7 @@ Unsafe production configuration is refused here, at start-up, with a message say
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from typing import Any, Literal
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,15 @@ class Settings(BaseSettings):
     default_facilitator_email: str | None = None
     alert_email: str | None = None
     mailer_enabled: bool = True
+    # Delays before each new try of an email that failed for a passing reason (4xx, timeout,
+    # connection); the last one repeats until `mail_max_attempts`, then the email is dead.
+    mail_retry_schedule: str = "1m,5m,15m,1h,3h,6h,12h,24h"
+    mail_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    mail_max_attempts: int = Field(default=9, ge=1)
+    mail_poll_seconds: float = Field(default=5.0, gt=0)
+    mail_lease_seconds: float = Field(default=300.0, gt=0)
+    mail_batch_size: int = Field(default=20, ge=1)
+    dev_smtp_port: int = 8025
 
     rate_limit: str = "10/minute"
     trusted_proxies: str = "127.0.0.1"
@@ -69,6 +79,12 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @field_validator("mail_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_durations(value)
+        return value
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -83,6 +99,14 @@ class Settings(BaseSettings):
         if unit not in ("second", "minute", "hour", "day"):
             raise ValueError(f"QUOTE_RATE_LIMIT unit must be second, minute, hour or day: {unit}")
         return unit, int(count)
+
+    @property
+    def mail_retry_delays(self) -> tuple[timedelta, ...]:
+        return parse_durations(self.mail_retry_schedule)
+
+    @property
+    def mail_templates_dir(self) -> Path:
+        return self.templates_dir / "emails"
 
     def csrf_config(self) -> CSRFConfig:
         return CSRFConfig(
@@ -102,3 +126,19 @@ class Settings(BaseSettings):
         if self.is_sqlite:
             return {}
         return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_durations(value: str) -> tuple[timedelta, ...]:
+    """`1m,5m,1h` -> (1 minute, 5 minutes, 1 hour); units s, m, h, d."""
+    delays = []
+    for item in value.split(","):
+        item = item.strip().lower()
+        if not item or item[-1] not in _UNITS or not item[:-1].isdigit():
+            raise ValueError(
+                f"QUOTE_MAIL_RETRY_SCHEDULE items look like 30s, 5m, 1h or 1d, not {item!r}"
+            )
+        delays.append(timedelta(seconds=int(item[:-1]) * _UNITS[item[-1]]))
+    return tuple(delays)

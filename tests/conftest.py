@@ -91,6 +91,8 @@ async def _empty_tables(url: str) -> None:
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each database test runs once per backend; rows are removed after each test."""
+    if request.param == "postgresql" and not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need QUOTE_TEST_POSTGRES_URL")
     url: str = request.getfixturevalue(f"{request.param}_url")
     yield url
     blocking(_empty_tables(url))

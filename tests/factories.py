@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from httpx import Response
@@ -11,7 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import selectinload
 
-from service.models import Consent, Lead
+from service.db import Database
+from service.leads.facilitators import add_facilitator
+from service.models import Consent, Facilitator, Lead, OutboxMessage
+from tests.conftest import make_settings
 
 
 def quote_data(**overrides: Any) -> dict[str, Any]:
@@ -90,3 +94,26 @@ async def stored_leads(database_url: str) -> list[Lead]:
             return list(result)
     finally:
         await engine.dispose()
+
+
+async def outbox_rows(database_url: str) -> list[OutboxMessage]:
+    """Every outbox row, in the order queued."""
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    finally:
+        await engine.dispose()
+
+
+async def add_facilitators(database_url: str, *specs: dict[str, Any]) -> list[Facilitator]:
+    """Facilitators through the same service the `quote-desk facilitator add` command uses."""
+    database = Database(make_settings(database_url))
+    try:
+        return await database.write(
+            lambda session: [
+                add_facilitator(session=session, now=datetime.now(UTC), **spec) for spec in specs
+            ]
+        )
+    finally:
+        await database.dispose()

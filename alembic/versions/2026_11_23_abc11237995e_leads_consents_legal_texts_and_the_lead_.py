@@ -11,7 +11,6 @@ Create Date: 2026-11-23 19:05:31.185765
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "abc11237995e"

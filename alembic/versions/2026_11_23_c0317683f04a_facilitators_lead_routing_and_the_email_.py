@@ -11,7 +11,6 @@ Create Date: 2026-11-23 19:11:41.747239
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "c0317683f04a"

@@ -31,6 +31,7 @@ from service.leads.schemas import (
     field_errors,
 )
 from service.leads.service import LANDING_ARTICLE, Client, create_lead, find_by_reference
+from service.mail.worker import Worker
 from service.settings import Settings
 
 FORM_FIELDS = (
@@ -118,6 +119,7 @@ class QuotePages(Controller):
         request: Request[Any, Any, Any],
         settings: NamedDependency[Settings],
         database: NamedDependency[Database],
+        mailer: NamedDependency[Worker],
     ) -> Template | Redirect:
         posted = await request.form()
         values = {name: str(posted.get(name, "")) for name in FORM_FIELDS}
@@ -139,6 +141,7 @@ class QuotePages(Controller):
             quote=quote,
             submission_id=quote.submission_id or uuid.uuid4().hex,
             client=client_of(request, "form"),
+            settings=settings,
             now=now,
             spam_reason=antispam.spam_reason(
                 values | {"form_ts": str(posted.get("form_ts", ""))},
@@ -147,6 +150,7 @@ class QuotePages(Controller):
                 min_fill_seconds=settings.min_fill_seconds,
             ),
         )
+        mailer.wake()  # committed: the emails leave now, without this request waiting
         return Redirect(
             request.app.route_reverse("quote:thanks", reference=stored.lead.reference),
             status_code=303,
@@ -214,6 +218,8 @@ class QuoteApi(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[QuoteRequest],
         database: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        mailer: NamedDependency[Worker],
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)
         ] = None,
@@ -226,8 +232,10 @@ class QuoteApi(Controller):
             quote=data,
             submission_id=submission_id,
             client=client_of(request, "api"),
+            settings=settings,
             now=datetime.now(UTC),
         )
+        mailer.wake()  # committed: the emails leave now, without this request waiting
         headers = {} if stored.created else {"Idempotent-Replayed": "true"}
         return Response(
             QuoteCreated(id=stored.lead.id, reference=stored.lead.reference),

@@ -83,6 +83,9 @@ def _multi_line(value: str | None) -> str | None:
 OptionalLine = Annotated[
     Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_to_none)
 ]
+Destination = Annotated[
+    Annotated[str, StringConstraints(max_length=120)] | None, BeforeValidator(_blank_to_none)
+]
 OptionalText = Annotated[
     Annotated[str, StringConstraints(max_length=4000)] | None, BeforeValidator(_blank_to_none)
 ]
@@ -115,7 +118,7 @@ class QuoteRequest(BaseModel):
         Literal["self", "family", "other"] | None, BeforeValidator(_blank_to_none)
     ] = None
     treatment: OptionalLine = None
-    destination: OptionalLine = None
+    destination: Destination = None
     stroke_type: Annotated[
         Literal["ischemic", "hemorrhagic", "unknown"] | None, BeforeValidator(_blank_to_none)
     ] = None

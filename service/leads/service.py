@@ -1,4 +1,5 @@
-"""Storing a quote request: the lead, its consent proof and its first event, in one transaction."""
+"""Storing a quote request in one transaction: the lead, its consent proof, its routing to a
+facilitator and the emails that announce it (queued in the outbox, sent after the commit)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,15 @@ from sqlalchemy.orm import Session
 from service.content.documents import LEGAL_KINDS, article, legal_texts
 from service.db import Database
 from service.leads.reference import new_reference
+from service.leads.routing import RoutingDecision, route_lead
 from service.leads.schemas import QuoteRequest
-from service.models import Base, Lead, LegalText
+from service.mail.outbox import (
+    enqueue_facilitator_email,
+    enqueue_patient_confirmation,
+    enqueue_unrouted_alert,
+)
+from service.models import Base, Consent, Lead, LegalText
+from service.settings import Settings
 
 LANDING_ARTICLE = "stem-cell-stroke-belgium"
 _REFERENCE_ATTEMPTS = 8
@@ -63,18 +71,24 @@ async def create_lead(
     quote: QuoteRequest,
     submission_id: str,
     client: Client,
+    settings: Settings,
     now: datetime,
     spam_reason: str | None = None,
 ) -> Stored:
-    """Store the request once per `submission_id`; a repeat returns the lead already stored."""
+    """Store the request once per `submission_id`; a repeat returns the lead already stored.
+
+    A new lead (unless spam) is routed and its emails are queued before the commit, so an
+    acknowledged lead always has its emails waiting; the caller wakes the mail worker after.
+    """
     for _ in range(_REFERENCE_ATTEMPTS):
         rows = _rows(quote, submission_id, client, now, spam_reason)
+        store = partial(_store, rows=rows, settings=settings, now=now, announce=not spam_reason)
         try:
-            await database.write(partial(_insert, rows=rows))
-            return Stored(lead=Lead(**rows.lead), created=True)
+            return Stored(lead=await database.write(store), created=True)
         except IntegrityError:
-            # The unique constraints decide, so the common case costs no extra query: either
-            # this submission is already stored, or the random reference collided.
+            # The unique constraints decide, so the common case costs no extra query: this
+            # submission is already stored, the random reference collided, or another request
+            # created the default facilitator first (used on the next turn).
             async with database.session() as session:
                 existing = await find_by_submission(session=session, submission_id=submission_id)
             if existing is not None:
@@ -131,12 +145,50 @@ def _rows(
     return _Rows(lead=lead, consents=consents, events=events)
 
 
-def _insert(session: Session, *, rows: _Rows) -> None:
-    # Core inserts: the unit of work's bookkeeping would cost more than the writes themselves.
+def _store(
+    session: Session, *, rows: _Rows, settings: Settings, now: datetime, announce: bool
+) -> Lead:
+    """The write itself: the lead, its consents and events; unless spam, its routing and emails."""
+    lead = Lead(**rows.lead)
+    lead.consents = [Consent(**row) for row in rows.consents]  # for the facilitator's email
     tables = Base.metadata.tables
-    session.execute(insert(tables["leads"]), rows.lead)
-    session.execute(insert(tables["consents"]), rows.consents)
-    session.execute(insert(tables["lead_events"]), rows.events)
+    # Core inserts for the lead's own rows: the unit of work's bookkeeping would cost more than
+    # the writes. Routing's event and the emails are flushed after them, at the commit.
+    with session.no_autoflush:
+        decision = (
+            route_lead(
+                session=session,
+                lead=lead,
+                now=now,
+                default_facilitator_email=settings.default_facilitator_email,
+            )
+            if announce
+            else None
+        )
+        session.execute(
+            insert(tables["leads"]), {**rows.lead, "facilitator_id": lead.facilitator_id}
+        )
+        session.execute(insert(tables["consents"]), rows.consents)
+        session.execute(insert(tables["lead_events"]), rows.events)
+        if decision is not None:
+            _announce(session=session, lead=lead, decision=decision, settings=settings, now=now)
+    return lead
+
+
+def _announce(
+    *, session: Session, lead: Lead, decision: RoutingDecision, settings: Settings, now: datetime
+) -> None:
+    if decision.facilitator is not None:
+        enqueue_facilitator_email(
+            session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
+        )
+    else:
+        enqueue_unrouted_alert(
+            session=session, lead=lead, reason=decision.reason, settings=settings, now=now
+        )
+    enqueue_patient_confirmation(
+        session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
+    )
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:

@@ -167,3 +167,8 @@ def test_missing_everything_names_each_required_field_in_form_order() -> None:
 def test_tracking_values_are_trimmed_not_refused() -> None:
     quote = QuoteRequest.model_validate(quote_data(utm_source="s" * 500, referrer="r" * 5000))
     assert len(quote.utm_source or "") == 255 and len(quote.referrer or "") == 1000
+
+
+def test_destination_fits_its_column() -> None:
+    assert "destination" not in errors_for(destination="B" * 120)
+    assert errors_for(destination="B" * 121)["destination"] == "Keep this under 120 characters."

@@ -1,0 +1,164 @@
+"""Choosing the facilitator for a new lead, inside the lead's own write transaction.
+
+Candidates serve the lead's treatment and destination; those who speak the lead's language
+are preferred; the least loaded relative to its weight wins, ties drawn at random so that
+equal facilitators share the leads instead of the first one in some order getting them all.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.leads.facilitators import find_by_email
+from service.models import Facilitator, Lead, LeadEvent
+
+LOAD_WINDOW = timedelta(days=30)
+DEFAULT_FACILITATOR_NAME = "Default facilitator"
+
+_T = TypeVar("_T")
+
+
+class Chooser(Protocol):
+    def choice(self, seq: Sequence[_T], /) -> _T: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    facilitator: Facilitator | None
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def routed(self) -> bool:
+        return self.facilitator is not None
+
+
+def serves(offered: Sequence[str], wanted: str | None) -> bool:
+    """An empty list serves anything; otherwise a case-insensitive match."""
+    if not offered:
+        return True
+    return (wanted or "").strip().lower() in {item.strip().lower() for item in offered}
+
+
+def route_lead(
+    *,
+    session: Session,
+    lead: Lead,
+    now: datetime,
+    default_facilitator_email: str | None,
+    rng: Chooser = random,  # the module itself: its choice() is the shared generator
+) -> RoutingDecision:
+    """Assign `lead.facilitator_id` (or leave it empty) and write the `routed`/`unrouted` event."""
+    decision = _choose(
+        session=session, lead=lead, now=now, default_email=default_facilitator_email, rng=rng
+    )
+    if decision.facilitator is not None:
+        lead.facilitator_id = decision.facilitator.id
+        data = {
+            "facilitator_id": decision.facilitator.id,
+            "facilitator": decision.facilitator.email,
+            "reason": decision.reason,
+            **decision.details,
+        }
+        session.add(LeadEvent(lead_id=lead.id, kind="routed", data=data, created_at=now))
+    else:
+        session.add(
+            LeadEvent(
+                lead_id=lead.id,
+                kind="unrouted",
+                data={"reason": decision.reason, **decision.details},
+                created_at=now,
+            )
+        )
+    return decision
+
+
+def _choose(
+    *,
+    session: Session,
+    lead: Lead,
+    now: datetime,
+    default_email: str | None,
+    rng: Chooser,
+) -> RoutingDecision:
+    active = list(session.scalars(select(Facilitator).where(Facilitator.active.is_(True))))
+    matching = [
+        f
+        for f in active
+        if f.weight > 0
+        and serves(f.treatments, lead.treatment)
+        and serves(f.destinations, lead.destination)
+    ]
+    if matching:
+        speakers = [f for f in matching if serves(f.languages, lead.language)]
+        pool = speakers or matching
+        loads = _recent_leads(session=session, ids=[f.id for f in pool], since=now - LOAD_WINDOW)
+        scores = {f.id: Fraction(loads.get(f.id, 0), f.weight) for f in pool}
+        lowest = min(scores.values())
+        tied = [f for f in pool if scores[f.id] == lowest]
+        chosen = rng.choice(tied)
+        reason = (
+            f"speaks {lead.language}, fewest recent leads for its weight"
+            if speakers
+            else f"nobody speaks {lead.language}; fewest recent leads for its weight"
+        )
+        details = {
+            "candidates": len(matching),
+            "language_match": bool(speakers),
+            "tied": len(tied),
+            "recent_leads": loads.get(chosen.id, 0),
+            "weight": chosen.weight,
+        }
+        return RoutingDecision(facilitator=chosen, reason=reason, details=details)
+
+    if not default_email:
+        return RoutingDecision(
+            facilitator=None,
+            reason="no active facilitator serves this treatment and destination, "
+            "and no default facilitator is set",
+        )
+    fallback = find_by_email(session=session, email=default_email)
+    if fallback is None:
+        # Created on first use so that QUOTE_DEFAULT_FACILITATOR_EMAIL alone is enough; a
+        # concurrent creation fails the transaction on the unique email, and create_lead
+        # retries it.
+        fallback = Facilitator(
+            name=DEFAULT_FACILITATOR_NAME,
+            email=default_email.strip().lower(),
+            languages=[],
+            treatments=[],
+            destinations=[],
+            weight=1,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(fallback)
+        session.flush()
+    elif not fallback.active:
+        return RoutingDecision(
+            facilitator=None,
+            reason="no active facilitator matches and the default facilitator is disabled",
+        )
+    return RoutingDecision(
+        facilitator=fallback,
+        reason="no active facilitator serves this treatment and destination: default facilitator",
+        details={"candidates": 0, "default": True},
+    )
+
+
+def _recent_leads(*, session: Session, ids: list[int], since: datetime) -> dict[int, int]:
+    rows = session.execute(
+        select(Lead.facilitator_id, func.count())
+        .where(Lead.facilitator_id.in_(ids), Lead.created_at >= since)
+        .group_by(Lead.facilitator_id)
+    )
+    return {facilitator_id: count for facilitator_id, count in rows if facilitator_id}

@@ -1,0 +1,346 @@
+"""The durable outbox: queue rendered emails, claim due ones under a lease, record each outcome.
+
+Nothing here commits: callers open the transaction (`write_transaction`) and so decide what
+else is written atomically with it (the lead and its emails, a send outcome and its event).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime, make_msgid
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from service.mail import emails
+from service.mail.emails import Email
+from service.mail.render import address_of
+from service.models import Facilitator, Lead, LeadEvent, OutboxMessage
+from service.settings import Settings
+
+PENDING, SENDING, SENT, RETRY, DEAD = "pending", "sending", "sent", "retry", "dead"
+
+
+class MessageNotRetryable(LookupError):
+    """No outbox row with this id is waiting in `retry` or `dead`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What the SMTP server (or the network) answered, as stored on the row and the timeline."""
+
+    code: int | None
+    text: str
+
+
+def _message_id(settings: Settings) -> str:
+    domain = address_of(settings.mail_from).rpartition("@")[2] or "quote-desk.localhost"
+    return make_msgid(idstring="quote", domain=domain)
+
+
+def enqueue(
+    *,
+    session: Session | AsyncSession,
+    email: Email,
+    lead_id: uuid.UUID | None,
+    settings: Settings,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue `email` as it will be sent: every header, its Message-ID and Date, is fixed now.
+
+    The row is inserted when the caller's transaction flushes or commits.
+    """
+    headers = {
+        "From": settings.mail_from,
+        "To": email.to,
+        "Date": format_datetime(now),
+        "Message-ID": _message_id(settings),
+        **email.headers,
+    }
+    message = OutboxMessage(
+        lead_id=lead_id,
+        kind=email.kind,
+        recipient=email.recipient,
+        subject=email.rendered.subject,
+        text=email.rendered.text,
+        html=email.rendered.html,
+        headers=headers,
+        message_id=headers["Message-ID"],
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    # Written with the caller's transaction (the row is the record that it was queued; the
+    # lead's timeline gets an event for each attempt).
+    session.add(message)
+    return message
+
+
+def enqueue_facilitator_email(
+    *,
+    session: Session,
+    lead: Lead,
+    facilitator: Facilitator,
+    settings: Settings,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue the new-lead email for `facilitator` (also used when a lead is reassigned)."""
+    email = emails.facilitator_new_lead(
+        session=session, lead=lead, facilitator=facilitator, settings=settings
+    )
+    return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
+
+
+def enqueue_patient_confirmation(
+    *,
+    session: Session,
+    lead: Lead,
+    facilitator: Facilitator | None,
+    settings: Settings,
+    now: datetime,
+) -> OutboxMessage:
+    email = emails.patient_confirmation(lead=lead, facilitator=facilitator, settings=settings)
+    return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
+
+
+def enqueue_unrouted_alert(
+    *, session: Session, lead: Lead, reason: str, settings: Settings, now: datetime
+) -> OutboxMessage | None:
+    """Tell the operator a lead has no facilitator; nothing to do when no ALERT_EMAIL is set."""
+    if not settings.alert_email:
+        return None
+    email = emails.alert_unrouted(
+        lead=lead, reason=reason, settings=settings, alert_email=settings.alert_email
+    )
+    return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
+
+
+async def claim(
+    *, session: AsyncSession, now: datetime, limit: int, lease: timedelta
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows to the caller: pending or retry rows that are due, and
+    rows whose lease expired (their worker died mid-send).
+
+    One statement on both engines: PostgreSQL skips rows another worker has locked; SQLite
+    ignores `skip_locked`, and is safe because the whole UPDATE runs under BEGIN IMMEDIATE.
+    The attempt is counted here, so a message that kills its worker every time still ends.
+    """
+    due = or_(
+        and_(OutboxMessage.status.in_((PENDING, RETRY)), OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_expires_at <= now),
+    )
+    ids = (
+        select(OutboxMessage.id)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(
+            status=SENDING,
+            attempts=OutboxMessage.attempts + 1,
+            lease_expires_at=now + lease,
+            lease_token=secrets.token_hex(16),
+            updated_at=now,
+        )
+        .returning(OutboxMessage),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    )
+    return sorted(claimed, key=lambda message: message.id)
+
+
+def _held(message: OutboxMessage) -> list[object]:
+    return [
+        OutboxMessage.id == message.id,
+        OutboxMessage.status == SENDING,
+        OutboxMessage.lease_token == message.lease_token,
+    ]
+
+
+async def mark_sent(*, session: AsyncSession, message: OutboxMessage, now: datetime) -> bool:
+    """Record a delivery; False if the lease was lost meanwhile (nothing is written then)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(*_held(message))  # type: ignore[arg-type]
+        .values(
+            status=SENT,
+            sent_at=now,
+            lease_expires_at=None,
+            lease_token=None,
+            last_error_code=None,
+            last_error=None,
+            updated_at=now,
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    _timeline(
+        session,
+        message,
+        now,
+        "email_sent",
+        {"attempt": message.attempts},
+    )
+    return True
+
+
+async def mark_retry(
+    *,
+    session: AsyncSession,
+    message: OutboxMessage,
+    failure: Failure,
+    next_attempt_at: datetime,
+    now: datetime,
+) -> bool:
+    """Record a passing failure; the row is due again at `next_attempt_at`."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(*_held(message))  # type: ignore[arg-type]
+        .values(
+            status=RETRY,
+            next_attempt_at=next_attempt_at,
+            lease_expires_at=None,
+            lease_token=None,
+            last_error_code=failure.code,
+            last_error=failure.text,
+            updated_at=now,
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    _timeline(
+        session,
+        message,
+        now,
+        "email_failed",
+        {
+            "attempt": message.attempts,
+            "outcome": RETRY,
+            "code": failure.code,
+            "error": failure.text,
+            "next_attempt_at": next_attempt_at.isoformat(),
+        },
+    )
+    return True
+
+
+async def mark_dead(
+    *,
+    session: AsyncSession,
+    message: OutboxMessage,
+    failure: Failure,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Give up on the row, and queue one alert to ALERT_EMAIL about it (alerts never alert)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(*_held(message))  # type: ignore[arg-type]
+        .values(
+            status=DEAD,
+            lease_expires_at=None,
+            lease_token=None,
+            last_error_code=failure.code,
+            last_error=failure.text,
+            updated_at=now,
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    _timeline(
+        session,
+        message,
+        now,
+        "email_failed",
+        {"attempt": message.attempts, "outcome": DEAD, "code": failure.code, "error": failure.text},
+    )
+    if settings.alert_email and message.kind not in emails.ALERT_KINDS:
+        lead = await session.get(Lead, message.lead_id) if message.lead_id else None
+        alert = emails.alert_dead_email(
+            message=message,
+            code=failure.code,
+            error=failure.text,
+            lead=lead,
+            settings=settings,
+            alert_email=settings.alert_email,
+        )
+        # On the lead's timeline too, so a coordinator sees that the operator was told.
+        enqueue(session=session, email=alert, lead_id=message.lead_id, settings=settings, now=now)
+    return True
+
+
+async def release(*, session: AsyncSession, message: OutboxMessage, now: datetime) -> None:
+    """Hand back a claimed row that was not tried (the worker is stopping): due at once, and
+    the claim's attempt is not counted."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(*_held(message))  # type: ignore[arg-type]
+        .values(
+            status=RETRY if message.attempts > 1 else PENDING,
+            attempts=OutboxMessage.attempts - 1,
+            next_attempt_at=now,
+            lease_expires_at=None,
+            lease_token=None,
+            updated_at=now,
+        )
+    )
+
+
+async def retry_now(*, session: AsyncSession, message_id: int, now: datetime) -> None:
+    """Move a `retry` or `dead` row back to `pending`, due now (a coordinator's "retry")."""
+    row = (
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((RETRY, DEAD)))
+            .values(
+                status=PENDING,
+                next_attempt_at=now,
+                lease_expires_at=None,
+                lease_token=None,
+                updated_at=now,
+            )
+            .returning(OutboxMessage.lead_id, OutboxMessage.kind, OutboxMessage.message_id),
+            execution_options={"synchronize_session": False},
+        )
+    ).first()
+    if row is None:
+        raise MessageNotRetryable(message_id)
+    lead_id, kind, rfc_message_id = row
+    if lead_id is not None:
+        session.add(
+            LeadEvent(
+                lead_id=lead_id,
+                kind="email_requeued",
+                data={"outbox_id": message_id, "email": kind, "message_id": rfc_message_id},
+                created_at=now,
+            )
+        )
+
+
+def _timeline(
+    session: AsyncSession, message: OutboxMessage, now: datetime, kind: str, data: dict[str, object]
+) -> None:
+    if message.lead_id is None:
+        return
+    session.add(
+        LeadEvent(
+            lead_id=message.lead_id,
+            kind=kind,
+            data={
+                "outbox_id": message.id,
+                "email": message.kind,
+                "message_id": message.message_id,
+                **data,
+            },
+            created_at=now,
+        )
+    )

@@ -1,0 +1,230 @@
+"""The mail worker: claim due outbox rows, send them over one SMTP connection, record each
+outcome, and apply the retry policy. Runs inside the web process or as `quote-desk worker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from service.db import Database, write_transaction
+from service.mail import outbox
+from service.mail.outbox import Failure
+from service.mail.render import address_of, compose
+from service.mail.sender import PermanentSendError, SendError, SmtpSender
+from service.models import OutboxMessage, utcnow
+from service.settings import Settings
+
+logger = logging.getLogger("service.mail")
+
+Clock = Callable[[], datetime]
+STOP_GRACE_SECONDS = 10.0
+
+
+def retry_delay(*, attempt: int, settings: Settings, rng: random.Random) -> timedelta:
+    """The delay after failed attempt number `attempt` (1-based), with jitter so that emails
+    that failed together (a mail server outage) do not all come back in the same second."""
+    delays = settings.mail_retry_delays
+    base = delays[min(attempt, len(delays)) - 1]
+    jitter = settings.mail_retry_jitter
+    return base * rng.uniform(1 - jitter, 1 + jitter)
+
+
+class Worker:
+    """One worker loop. `wake()` after a commit sends queued mail at once; otherwise it polls
+    every `mail_poll_seconds` for rows queued by other processes or due for a retry."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: Settings,
+        sender: SmtpSender | None = None,
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.sender = sender or (SmtpSender.from_settings(settings) if settings.smtp_host else None)
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        # Rows this worker has claimed and not yet recorded: released if it has to stop.
+        self._held: dict[int, OutboxMessage] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        if self.sender is None:
+            logger.warning(
+                "mail worker not started: QUOTE_SMTP_HOST is not set; emails stay queued"
+            )
+            return
+        self._stopping = False
+        self._task = asyncio.create_task(self.run(), name="mail-worker")
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Finish the message being sent, release the rest of the batch, and end the loop;
+        past `grace` seconds, cancel it (what it holds is still released)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    async def run(self) -> None:
+        logger.info("mail worker started")
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:
+                # The database or the network failed outside a send; try again on the next turn.
+                logger.exception("mail worker: a batch failed")
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.mail_poll_seconds)
+        logger.info("mail worker stopped")
+
+    async def drain(self) -> int:
+        """Send everything due now, batch after batch; the number of rows attempted."""
+        total = 0
+        while processed := await self.run_once():
+            total += processed
+        return total
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and try each once; the number claimed."""
+        if self.sender is None:
+            return 0
+        lease = timedelta(seconds=self.settings.mail_lease_seconds)
+        async with self.database.session() as session, write_transaction(session):
+            batch = await outbox.claim(
+                session=session, now=self.clock(), limit=self.settings.mail_batch_size, lease=lease
+            )
+        if not batch:
+            return 0
+        self._held = {message.id: message for message in batch}
+        try:
+            await self._send(batch, self.sender)
+        finally:
+            await self._release_held()
+        return len(batch)
+
+    async def _send(self, batch: list[OutboxMessage], sender: SmtpSender) -> None:
+        envelope_from = address_of(self.settings.mail_from)
+        try:
+            async with sender.connect() as connection:
+                for message in batch:
+                    if self._stopping:
+                        return  # the rest of the batch is released
+                    if message.lease_expires_at and self.clock() >= message.lease_expires_at:
+                        return  # another worker may hold these rows now; don't send twice
+                    if message.attempts > self.settings.mail_max_attempts:
+                        # Claimed again and again without an outcome: its sends kill workers.
+                        await self._failed(
+                            message, PermanentSendError(None, "no outcome after every attempt")
+                        )
+                        continue
+                    try:
+                        email = compose(
+                            subject=message.subject,
+                            text=message.text,
+                            html=message.html,
+                            headers=message.headers,
+                        )
+                    except ValueError as exc:
+                        # A row that cannot become a message (a header with a line break put
+                        # in by hand) never will: dead, rather than blocking its batch.
+                        await self._failed(message, PermanentSendError(None, f"unsendable: {exc}"))
+                        continue
+                    try:
+                        await connection.send(
+                            email, sender=envelope_from, recipients=[message.recipient]
+                        )
+                    except SendError as exc:
+                        await self._failed(message, exc)
+                    else:
+                        await self._sent(message)
+        except SendError as exc:
+            # No connection (refused, timed out, TLS or login failed): an attempt for all.
+            logger.warning("mail worker: cannot connect to the mail server (%s)", exc.code)
+            for message in list(self._held.values()):
+                await self._failed(message, exc)
+
+    async def _sent(self, message: OutboxMessage) -> None:
+        async with self.database.session() as session, write_transaction(session):
+            recorded = await outbox.mark_sent(session=session, message=message, now=self.clock())
+        self._held.pop(message.id, None)
+        logger.info(
+            "email sent: outbox #%d %s attempt %d%s",
+            message.id,
+            message.kind,
+            message.attempts,
+            "" if recorded else " (lease lost)",
+        )
+
+    async def _failed(self, message: OutboxMessage, error: SendError) -> None:
+        now = self.clock()
+        failure = Failure(code=error.code, text=error.text[:1000])
+        permanent = isinstance(error, PermanentSendError)
+        exhausted = message.attempts >= self.settings.mail_max_attempts
+        async with self.database.session() as session, write_transaction(session):
+            if permanent or exhausted:
+                outcome = outbox.DEAD
+                await outbox.mark_dead(
+                    session=session,
+                    message=message,
+                    failure=failure,
+                    settings=self.settings,
+                    now=now,
+                )
+            else:
+                outcome = outbox.RETRY
+                delay = retry_delay(attempt=message.attempts, settings=self.settings, rng=self.rng)
+                await outbox.mark_retry(
+                    session=session,
+                    message=message,
+                    failure=failure,
+                    next_attempt_at=now + delay,
+                    now=now,
+                )
+        self._held.pop(message.id, None)
+        # Codes and ids only: the server's text can quote the recipient's address.
+        logger.warning(
+            "email %s: outbox #%d %s attempt %d, code %s",
+            outcome,
+            message.id,
+            message.kind,
+            message.attempts,
+            error.code,
+        )
+
+    async def _release_held(self) -> None:
+        if not self._held:
+            return
+        held, self._held = list(self._held.values()), {}
+        async with self.database.session() as session, write_transaction(session):
+            for message in held:
+                await outbox.release(session=session, message=message, now=self.clock())
+        logger.info("mail worker released %d unsent email(s)", len(held))

@@ -1,0 +1,51 @@
+"""Templates: the subject comes from the template, every language is complete, and the retry
+schedule setting reads as an operator writes it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from service.mail.render import render
+from service.mail.translations import PATIENT_CONFIRMATION
+from service.settings import ROOT, parse_durations
+
+EMAILS = ROOT / "templates" / "emails"
+
+
+def test_every_language_has_every_sentence() -> None:
+    english = set(PATIENT_CONFIRMATION["en"])
+    assert set(PATIENT_CONFIRMATION) == {"en", "fr", "nl", "de"}
+    for language, sentences in PATIENT_CONFIRMATION.items():
+        assert set(sentences) == english, language
+        if language != "en":  # translated, not copied
+            same = {k for k in english if sentences[k] == PATIENT_CONFIRMATION["en"][k]}
+            assert same <= {"label_budget", "label_destination", "label_contact_method"}, same
+
+
+def test_subject_is_the_templates_subject_block_on_one_line() -> None:
+    rendered = render(
+        "alert_unrouted",
+        directory=EMAILS,
+        context={"reference": "Q-ABC\r\nBcc: x@y", "reason": "none", "desk_url": "https://x"},
+    )
+    assert rendered.subject == "[Quote Desk] Lead Q-ABC Bcc: x@y has no facilitator"
+    assert "Why: none" in rendered.text and "<p>" in rendered.html
+
+
+def test_a_subject_is_cut_to_what_the_outbox_stores() -> None:
+    context = {"reference": "R" * 600, "reason": "none", "desk_url": "https://x"}
+    subject = render("alert_unrouted", directory=EMAILS, context=context).subject
+    assert len(subject) == 500 and subject.endswith("…")
+
+
+def test_retry_schedule_reads_like_durations() -> None:
+    assert parse_durations("30s, 5m,1h,2d") == (
+        timedelta(seconds=30),
+        timedelta(minutes=5),
+        timedelta(hours=1),
+        timedelta(days=2),
+    )
+    with pytest.raises(ValueError, match="QUOTE_MAIL_RETRY_SCHEDULE"):
+        parse_durations("5 minutes")

@@ -1,0 +1,108 @@
+"""The `quote-desk` command: facilitators, and `run` with the development mail sink."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from service import migrations
+from service.cli import main
+from tests.factories import quote_data
+from tests.mail.conftest import free_port
+
+
+def test_facilitator_add_list_disable(database_url: str) -> None:
+    runner = CliRunner(env={"QUOTE_DATABASE_URL": database_url})
+    added = runner.invoke(
+        main,
+        [
+            "facilitator",
+            "add",
+            "Care@Clinic.example",
+            "--name",
+            "Gent Care",
+            "--language",
+            "nl",
+            "--language",
+            "FR",
+            "--destination",
+            "Belgium",
+            "--weight",
+            "2",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    again = runner.invoke(main, ["facilitator", "add", "care@clinic.example", "--name", "Other"])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+    for wrong in (
+        ["not-an-email", "--name", "X"],
+        ["x@clinic.example", "--name", "X", "--language", "xx"],
+    ):
+        refused = runner.invoke(main, ["facilitator", "add", *wrong])
+        assert refused.exit_code == 2 and "Invalid value" in refused.output
+
+    listed = runner.invoke(main, ["facilitator", "list"])
+    assert "care@clinic.example\tGent Care\tactive\tweight 2\tlanguages: nl, fr" in listed.output
+    assert "destinations: belgium" in listed.output and "treatments: any" in listed.output
+
+    assert runner.invoke(main, ["facilitator", "disable", "care@clinic.example"]).exit_code == 0
+    assert "\tdisabled\t" in runner.invoke(main, ["facilitator", "list"]).output
+    missing = runner.invoke(main, ["facilitator", "disable", "nobody@clinic.example"])
+    assert missing.exit_code == 1 and "No facilitator" in missing.output
+
+
+def test_run_without_smtp_host_saves_mail_in_the_dev_sink(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'quote-desk.db'}"
+    migrations.upgrade(database_url)
+    port, smtp_port = free_port(), free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("QUOTE_")} | {
+        "QUOTE_ENV": "development",
+        "QUOTE_DATABASE_URL": database_url,
+        "QUOTE_VAR_DIR": str(tmp_path / "var"),
+        "QUOTE_DEV_SMTP_PORT": str(smtp_port),
+        "QUOTE_RATE_LIMIT": "0",
+        "QUOTE_DEFAULT_FACILITATOR_EMAIL": "desk@facilitator.example",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the app did not start"
+            time.sleep(0.1)
+        created = httpx.post(f"{base}/api/v1/quotes", json=quote_data())
+        assert created.status_code == 201
+        mail_dir = tmp_path / "var" / "mail"
+        while len(list(mail_dir.glob("*.eml"))) < 2:
+            assert time.monotonic() < deadline + 10, "the emails did not reach the sink"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells of it.
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert "mail worker stopped" in output and "Application shutdown complete" in output
+    assert f"saved as .eml files in {mail_dir}/" in output
+    saved = b"".join(path.read_bytes() for path in mail_dir.glob("*.eml"))
+    assert b"X-Sink-Envelope-To: desk@facilitator.example" in saved
+    assert b"X-Sink-Envelope-To: ana.peeters@example.org" in saved
+    assert "ana.peeters" not in output and "Ana" not in output  # no personal data in the logs
