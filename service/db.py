@@ -6,13 +6,12 @@ writer, that function runs on a single writer thread with its own connection: th
 transaction is one hop from the event loop (no lock held across awaits), writes queue in
 order instead of failing with "database is locked", and BEGIN IMMEDIATE means a transaction
 never fails half-way when it upgrades from reading to writing. On PostgreSQL it runs on an
-async session. `write_transaction()` is the async form for the rare writes off the hot path.
+async session. Every write in the service goes this way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -30,12 +29,11 @@ from sqlalchemy.orm import Session
 
 from service.settings import Settings
 
-_WRITE = "quote_desk_write"
 T = TypeVar("T")
 
 
 class Database:
-    """Owns the engine, the session factory and (on SQLite) the in-process write lock."""
+    """Owns the engine, the session factory and (on SQLite) the writer thread."""
 
     def __init__(self, settings: Settings) -> None:
         self.url = settings.database_url
@@ -45,23 +43,18 @@ class Database:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = settings.is_sqlite
-        self.write_lock: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
-        )
         self._writer: ThreadPoolExecutor | None = None
         self._writer_engine: Engine | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine.sync_engine)
+            _configure_sqlite(self.engine.sync_engine, begin="BEGIN")
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
             self._writer_engine = create_engine(
                 make_url(self.url).set(drivername="sqlite"), hide_parameters=True
             )
-            _configure_sqlite(self._writer_engine)
+            _configure_sqlite(self._writer_engine, begin="BEGIN IMMEDIATE")
 
     def session(self) -> AsyncSession:
-        session = self.sessions()
-        session.info["database"] = self
-        return session
+        return self.sessions()
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` in one write transaction; commit when it returns, else roll back.
@@ -76,7 +69,6 @@ class Database:
 
     def _write_on_writer(self, work: Callable[[Session], T]) -> T:
         with Session(self._writer_engine, expire_on_commit=False) as session, session.begin():
-            session.connection(execution_options={_WRITE: True})
             return work(session)
 
     async def dispose(self) -> None:
@@ -86,7 +78,7 @@ class Database:
             self._writer_engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below decide how transactions start.
@@ -100,27 +92,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-@contextlib.asynccontextmanager
-async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """Open a write transaction on `session`; commit on success, roll back on any error.
-
-    The session must not be inside a transaction yet: this is where the write begins.
-    """
-    if session.in_transaction():
-        raise RuntimeError("write_transaction() must begin the session's transaction")
-    database: Database = session.info["database"]
-    async with database.write_lock:
-        await session.connection(execution_options={_WRITE: True})
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        conn.exec_driver_sql(begin)
 
 
 async def provide_session(database: NamedDependency[Database]) -> AsyncIterator[AsyncSession]:

@@ -1,7 +1,8 @@
 """The durable outbox: queue rendered emails, claim due ones under a lease, record each outcome.
 
-Nothing here commits: callers open the transaction (`write_transaction`) and so decide what
-else is written atomically with it (the lead and its emails, a send outcome and its event).
+Nothing here commits: these are functions of the caller's write (`Database.write`), which
+decides what else is written atomically with them (the lead and its emails, a send outcome
+and its event).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from service.mail import emails
@@ -44,7 +44,7 @@ def _message_id(settings: Settings) -> str:
 
 def enqueue(
     *,
-    session: Session | AsyncSession,
+    session: Session,
     email: Email,
     lead_id: uuid.UUID | None,
     settings: Settings,
@@ -121,9 +121,7 @@ def enqueue_unrouted_alert(
     return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
 
 
-async def claim(
-    *, session: AsyncSession, now: datetime, limit: int, lease: timedelta
-) -> list[OutboxMessage]:
+def claim(*, session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
     """Lease up to `limit` due rows to the caller: pending or retry rows that are due, and
     rows whose lease expired (their worker died mid-send).
 
@@ -142,7 +140,7 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = await session.scalars(
+    claimed = session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
         .values(
@@ -166,9 +164,9 @@ def _held(message: OutboxMessage) -> list[object]:
     ]
 
 
-async def mark_sent(*, session: AsyncSession, message: OutboxMessage, now: datetime) -> bool:
+def mark_sent(*, session: Session, message: OutboxMessage, now: datetime) -> bool:
     """Record a delivery; False if the lease was lost meanwhile (nothing is written then)."""
-    result = await session.execute(
+    result = session.execute(
         update(OutboxMessage)
         .where(*_held(message))  # type: ignore[arg-type]
         .values(
@@ -193,16 +191,16 @@ async def mark_sent(*, session: AsyncSession, message: OutboxMessage, now: datet
     return True
 
 
-async def mark_retry(
+def mark_retry(
     *,
-    session: AsyncSession,
+    session: Session,
     message: OutboxMessage,
     failure: Failure,
     next_attempt_at: datetime,
     now: datetime,
 ) -> bool:
     """Record a passing failure; the row is due again at `next_attempt_at`."""
-    result = await session.execute(
+    result = session.execute(
         update(OutboxMessage)
         .where(*_held(message))  # type: ignore[arg-type]
         .values(
@@ -233,16 +231,16 @@ async def mark_retry(
     return True
 
 
-async def mark_dead(
+def mark_dead(
     *,
-    session: AsyncSession,
+    session: Session,
     message: OutboxMessage,
     failure: Failure,
     settings: Settings,
     now: datetime,
 ) -> bool:
     """Give up on the row, and queue one alert to ALERT_EMAIL about it (alerts never alert)."""
-    result = await session.execute(
+    result = session.execute(
         update(OutboxMessage)
         .where(*_held(message))  # type: ignore[arg-type]
         .values(
@@ -264,7 +262,7 @@ async def mark_dead(
         {"attempt": message.attempts, "outcome": DEAD, "code": failure.code, "error": failure.text},
     )
     if settings.alert_email and message.kind not in emails.ALERT_KINDS:
-        lead = await session.get(Lead, message.lead_id) if message.lead_id else None
+        lead = session.get(Lead, message.lead_id) if message.lead_id else None
         alert = emails.alert_dead_email(
             message=message,
             code=failure.code,
@@ -278,10 +276,10 @@ async def mark_dead(
     return True
 
 
-async def release(*, session: AsyncSession, message: OutboxMessage, now: datetime) -> None:
+def release(*, session: Session, message: OutboxMessage, now: datetime) -> None:
     """Hand back a claimed row that was not tried (the worker is stopping): due at once, and
     the claim's attempt is not counted."""
-    await session.execute(
+    session.execute(
         update(OutboxMessage)
         .where(*_held(message))  # type: ignore[arg-type]
         .values(
@@ -295,10 +293,10 @@ async def release(*, session: AsyncSession, message: OutboxMessage, now: datetim
     )
 
 
-async def retry_now(*, session: AsyncSession, message_id: int, now: datetime) -> None:
+def retry_now(*, session: Session, message_id: int, now: datetime) -> None:
     """Move a `retry` or `dead` row back to `pending`, due now (a coordinator's "retry")."""
     row = (
-        await session.execute(
+        session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((RETRY, DEAD)))
             .values(
@@ -327,7 +325,7 @@ async def retry_now(*, session: AsyncSession, message_id: int, now: datetime) ->
 
 
 def _timeline(
-    session: AsyncSession, message: OutboxMessage, now: datetime, kind: str, data: dict[str, object]
+    session: Session, message: OutboxMessage, now: datetime, kind: str, data: dict[str, object]
 ) -> None:
     if message.lead_id is None:
         return

@@ -11,7 +11,9 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from service.db import Database, write_transaction
+from sqlalchemy.orm import Session
+
+from service.db import Database
 from service.mail import outbox
 from service.mail.outbox import Failure
 from service.mail.render import address_of, compose
@@ -118,10 +120,10 @@ class Worker:
         if self.sender is None:
             return 0
         lease = timedelta(seconds=self.settings.mail_lease_seconds)
-        async with self.database.session() as session, write_transaction(session):
-            batch = await outbox.claim(
-                session=session, now=self.clock(), limit=self.settings.mail_batch_size, lease=lease
-            )
+        now, limit = self.clock(), self.settings.mail_batch_size
+        batch = await self.database.write(
+            lambda session: outbox.claim(session=session, now=now, limit=limit, lease=lease)
+        )
         if not batch:
             return 0
         self._held = {message.id: message for message in batch}
@@ -173,8 +175,10 @@ class Worker:
                 await self._failed(message, exc)
 
     async def _sent(self, message: OutboxMessage) -> None:
-        async with self.database.session() as session, write_transaction(session):
-            recorded = await outbox.mark_sent(session=session, message=message, now=self.clock())
+        now = self.clock()
+        recorded = await self.database.write(
+            lambda session: outbox.mark_sent(session=session, message=message, now=now)
+        )
         self._held.pop(message.id, None)
         logger.info(
             "email sent: outbox #%d %s attempt %d%s",
@@ -189,26 +193,29 @@ class Worker:
         failure = Failure(code=error.code, text=error.text[:1000])
         permanent = isinstance(error, PermanentSendError)
         exhausted = message.attempts >= self.settings.mail_max_attempts
-        async with self.database.session() as session, write_transaction(session):
-            if permanent or exhausted:
-                outcome = outbox.DEAD
-                await outbox.mark_dead(
+        if permanent or exhausted:
+            outcome = outbox.DEAD
+            await self.database.write(
+                lambda session: outbox.mark_dead(
                     session=session,
                     message=message,
                     failure=failure,
                     settings=self.settings,
                     now=now,
                 )
-            else:
-                outcome = outbox.RETRY
-                delay = retry_delay(attempt=message.attempts, settings=self.settings, rng=self.rng)
-                await outbox.mark_retry(
+            )
+        else:
+            outcome = outbox.RETRY
+            delay = retry_delay(attempt=message.attempts, settings=self.settings, rng=self.rng)
+            await self.database.write(
+                lambda session: outbox.mark_retry(
                     session=session,
                     message=message,
                     failure=failure,
                     next_attempt_at=now + delay,
                     now=now,
                 )
+            )
         self._held.pop(message.id, None)
         # Codes and ids only: the server's text can quote the recipient's address.
         logger.warning(
@@ -224,7 +231,11 @@ class Worker:
         if not self._held:
             return
         held, self._held = list(self._held.values()), {}
-        async with self.database.session() as session, write_transaction(session):
+        now = self.clock()
+
+        def release_all(session: Session) -> None:
             for message in held:
-                await outbox.release(session=session, message=message, now=self.clock())
+                outbox.release(session=session, message=message, now=now)
+
+        await self.database.write(release_all)
         logger.info("mail worker released %d unsent email(s)", len(held))

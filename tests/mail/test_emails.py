@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
-from service.db import Database, write_transaction
+from service.db import Database
 from service.mail.outbox import enqueue_facilitator_email, enqueue_patient_confirmation
 from service.models import Facilitator, Lead
 from service.settings import Settings
@@ -176,35 +176,28 @@ async def test_no_form_value_adds_a_header_or_a_recipient(
     (lead,) = await stored_leads(settings.database_url)
     database = Database(settings)
     try:
-        async with database.session() as session, write_transaction(session):
-            await session.execute(
+        def tamper_and_enqueue(session: Session) -> None:
+            session.execute(
                 update(Lead).values(
                     full_name="Eve\r\nBcc: evil4@attacker.example",
                     treatment="Stem cells\r\nX-Injected: yes",
                 )
             )
-            lead = await session.get(Lead, lead.id, populate_existing=True)
-            facilitator = await session.get(Facilitator, lead.facilitator_id)
-            assert lead and facilitator
+            stored = session.get(Lead, lead.id, populate_existing=True)
+            assert stored is not None
+            facilitator = session.get(Facilitator, stored.facilitator_id)
+            assert facilitator is not None
             now = Clock()()
-
-            def enqueue_both(sync_session: Session) -> None:
-                enqueue_facilitator_email(
-                    session=sync_session,
-                    lead=lead,
-                    facilitator=facilitator,
-                    settings=settings,
-                    now=now,
-                )
-                enqueue_patient_confirmation(
-                    session=sync_session,
-                    lead=lead,
+            for enqueue in (enqueue_facilitator_email, enqueue_patient_confirmation):
+                enqueue(
+                    session=session,
+                    lead=stored,
                     facilitator=facilitator,
                     settings=settings,
                     now=now,
                 )
 
-            await session.run_sync(enqueue_both)
+        await database.write(tamper_and_enqueue)
     finally:
         await database.dispose()
 

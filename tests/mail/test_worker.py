@@ -15,9 +15,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import Session
 
 from service.app import create_app
-from service.db import Database, write_transaction
+from service.db import Database
 from service.mail import outbox
 from service.mail.emails import Email
 from service.mail.render import Rendered
@@ -172,10 +173,12 @@ async def test_a_worker_killed_after_claiming_leaves_a_lease_that_expires(
     await submit(client)
     database = Database(settings)
     try:  # a worker claims both emails, then dies before sending them
-        async with database.session() as session, write_transaction(session):
-            claimed = await outbox.claim(
-                session=session, now=clock(), limit=10, lease=timedelta(minutes=5)
+        now = clock()
+        claimed = await database.write(
+            lambda session: outbox.claim(
+                session=session, now=now, limit=10, lease=timedelta(minutes=5)
             )
+        )
     finally:
         await database.dispose()
     assert len(claimed) == 2  # the patient's confirmation and the unrouted alert
@@ -197,7 +200,8 @@ async def test_two_workers_deliver_500_messages_exactly_once(
 ) -> None:
     database = Database(settings)
     try:
-        async with database.session() as session, write_transaction(session):
+
+        def queue_500(session: Session) -> None:
             for number in range(500):
                 email = Email(
                     kind="test",
@@ -208,6 +212,8 @@ async def test_two_workers_deliver_500_messages_exactly_once(
                 outbox.enqueue(
                     session=session, email=email, lead_id=None, settings=settings, now=Clock()()
                 )
+
+        await database.write(queue_500)
     finally:
         await database.dispose()
 
@@ -260,11 +266,13 @@ async def test_retry_now_sends_a_dead_email_again(
     refusing.clear()  # the patient's mailbox works again; a coordinator clicks "retry"
     database = Database(settings)
     try:
-        async with database.session() as session, write_transaction(session):
-            await outbox.retry_now(session=session, message_id=row.id, now=Clock()())
+
+        def retry(session: Session) -> None:
+            outbox.retry_now(session=session, message_id=row.id, now=Clock()())
+
+        await database.write(retry)
         with pytest.raises(outbox.MessageNotRetryable):
-            async with database.session() as session, write_transaction(session):
-                await outbox.retry_now(session=session, message_id=row.id, now=Clock()())
+            await database.write(retry)
         assert await worker.drain() == 1
         async with database.session() as session:
             kinds = list(await session.scalars(select(LeadEvent.kind).order_by(LeadEvent.id)))
@@ -343,8 +351,11 @@ async def test_an_email_whose_workers_keep_dying_is_given_up(
     await submit(client)
     database = Database(settings)
     try:  # the one allowed attempt: claimed, then the worker dies
-        async with database.session() as session, write_transaction(session):
-            await outbox.claim(session=session, now=Clock()(), limit=10, lease=timedelta(0))
+        await database.write(
+            lambda session: outbox.claim(
+                session=session, now=Clock()(), limit=10, lease=timedelta(0)
+            )
+        )
     finally:
         await database.dispose()
     await make_worker(settings).drain()
