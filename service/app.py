@@ -8,8 +8,11 @@ from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 
 from service.db import Database, provide_session
+from service.desk.controllers import desk_router
+from service.desk.sessions import DESK_SESSION_STORE, DatabaseStore
 from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.controllers import QuoteApi, QuotePages
@@ -27,6 +30,15 @@ SECURITY_HEADERS = [
     ResponseHeader(name="Referrer-Policy", value="same-origin"),
 ]
 SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
+
+
+def desk_session_store(settings: Settings, database: Database) -> Store:
+    """Desk sessions live in Redis when QUOTE_REDIS_URL is set, else in the database."""
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url).with_namespace("desk_sessions")
+    return DatabaseStore(database)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -51,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             QuotePages,
             QuoteApi,
+            desk_router([]),
             healthz,
             readyz,
             create_static_files_router(path="/static", directories=[settings.static_dir]),
@@ -63,9 +76,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "database": database}),
         on_startup=[on_startup],
         on_shutdown=[database.dispose],
+        stores={DESK_SESSION_STORE: desk_session_store(settings, database)},
         csrf_config=settings.csrf_config(),
         template_config=settings.template_config(),
-        middleware=middleware,
+        middleware=[settings.session_config().middleware, *middleware],
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
 import click
 import uvicorn
 
 from service import migrations
+from service.db import Database
+from service.desk import messages
+from service.desk.accounts import (
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    CoordinatorExists,
+    PasswordTooShort,
+    create_coordinator,
+)
 from service.settings import Settings
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -41,3 +57,43 @@ def upgrade() -> None:
     """Apply every migration not yet applied."""
     migrations.upgrade(Settings().database_url)
     click.echo("Database is up to date.")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+@main.group()
+def coordinator() -> None:
+    """Desk accounts."""
+
+
+@coordinator.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="coordinator", show_default=True)
+def coordinator_create(email: str, role: str) -> None:
+    """Create a desk account. The password is asked for (or read from stdin in scripts)."""
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = stdin.readline().rstrip("\n")
+    _run(_create_coordinator(Settings(), email=email, password=password, role=role))
+    click.echo(f"Coordinator {email} created with role {role}.")
+
+
+async def _create_coordinator(settings: Settings, *, email: str, password: str, role: str) -> None:
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            await create_coordinator(
+                session=session, email=email, password=password, role=role, now=datetime.now(UTC)
+            )
+    except PasswordTooShort:
+        raise click.ClickException(
+            messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)
+        ) from None
+    except CoordinatorExists:
+        raise click.ClickException(messages.COORDINATOR_EXISTS) from None
+    finally:
+        await database.dispose()

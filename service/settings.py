@@ -5,6 +5,7 @@ Unsafe production configuration is refused here, at start-up, with a message say
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.desk.sessions import DESK_SESSION_STORE, DeskSessionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "development-only-secret-key-change-me"  # noqa: S105 - refused in production below
@@ -54,6 +57,10 @@ class Settings(BaseSettings):
     var_dir: Path = ROOT / "var"
     reply_within_hours: int = Field(default=48, ge=1)
 
+    desk_idle_minutes: int = Field(default=60, ge=1)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env is Env.production:
@@ -91,6 +98,21 @@ class Settings(BaseSettings):
             cookie_httponly=True,
             header_name="x-csrf-token",
             exclude=["/api/"],
+        )
+
+    def sign_in_window(self) -> timedelta:
+        return timedelta(minutes=self.sign_in_window_minutes)
+
+    def session_config(self) -> DeskSessionConfig:
+        """Desk sessions: server-side (database or Redis), idle expiry, id replaced at sign-in."""
+        return DeskSessionConfig(
+            key="quote_desk_session",
+            max_age=self.desk_idle_minutes * 60,
+            secure=self.env is Env.production,
+            httponly=True,
+            samesite="lax",
+            store=DESK_SESSION_STORE,
+            exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/schema"],
         )
 
     def template_config(self) -> TemplateConfig[JinjaTemplateEngine]:

@@ -1,0 +1,89 @@
+"""Who may do what: the desk guard (signed-in coordinators; admins for management) and the
+API guard (a personal Bearer token). Both put the coordinator on `connection.state`."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy import select
+
+from service.db import Database
+from service.desk import messages
+from service.desk.accounts import active_coordinator
+from service.models import ApiToken, Coordinator
+
+SESSION_KEY = "coordinator_id"
+ADMIN = "admin"  # route handler opt: {"admin": True}
+PUBLIC = "public"  # route handler opt: {"public": True} (the sign-in page)
+
+
+class SignInRequired(NotAuthorizedException):
+    """An anonymous request to a desk page: answered with a redirect to the sign-in page."""
+
+
+class AdminOnly(PermissionDeniedException):
+    """A coordinator asked for an administrator's page or action."""
+
+
+def _database(connection: ASGIConnection[Any, Any, Any, Any]) -> Database:
+    database: Database = connection.app.state["database"]
+    return database
+
+
+async def desk_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    if handler.opt.get(PUBLIC):
+        return
+    coordinator_id = connection.session.get(SESSION_KEY) if "session" in connection.scope else None
+    coordinator = None
+    if isinstance(coordinator_id, int):
+        async with _database(connection).session() as session:
+            coordinator = await active_coordinator(session=session, coordinator_id=coordinator_id)
+    if coordinator is None:
+        raise SignInRequired(messages.SIGN_IN_REQUIRED)
+    if handler.opt.get(ADMIN) and coordinator.role != "admin":
+        raise AdminOnly(messages.ADMIN_ONLY)
+    connection.state.coordinator = coordinator
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException(
+            messages.API_TOKEN_REQUIRED, headers={"WWW-Authenticate": "Bearer"}
+        )
+    async with _database(connection).session() as session:
+        row = (
+            await session.execute(
+                select(ApiToken, Coordinator)
+                .join(Coordinator, ApiToken.coordinator_id == Coordinator.id)
+                .where(ApiToken.token_sha256 == token_digest(token.strip()))
+            )
+        ).first()
+    if row is None or row[0].revoked_at is not None or not row[1].active:
+        raise NotAuthorizedException(
+            messages.API_TOKEN_REQUIRED, headers={"WWW-Authenticate": "Bearer"}
+        )
+    connection.state.coordinator = row[1]
+    connection.state.api_token_id = row[0].id
+
+
+def current_coordinator(request: Request[Any, Any, Any]) -> Coordinator:
+    """Dependency: the coordinator the guard let in."""
+    coordinator: Coordinator = request.state.coordinator
+    return coordinator
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,116 @@
+"""Coordinator accounts: argon2 password hashes, sign-in with throttling per account and per IP."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db import write_transaction
+from service.models import Coordinator, SignInFailure
+
+ROLES = ("admin", "coordinator")
+MIN_PASSWORD_LENGTH = 12
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so an unknown email costs the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+class CoordinatorExists(Exception):
+    """A coordinator with this email is already registered."""
+
+
+class PasswordTooShort(Exception):
+    """The password is shorter than MIN_PASSWORD_LENGTH."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    coordinator: Coordinator | None
+    throttled: bool = False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _failure_key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+async def create_coordinator(
+    *, session: AsyncSession, email: str, password: str, role: str, now: datetime
+) -> Coordinator:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordTooShort
+    email = normalise_email(email)
+    async with write_transaction(session):
+        if await session.scalar(select(Coordinator.id).where(Coordinator.email == email)):
+            raise CoordinatorExists
+        coordinator = Coordinator(
+            email=email, password_hash=_hasher.hash(password), role=role, active=True, created_at=now
+        )
+        session.add(coordinator)
+    return coordinator
+
+
+async def sign_in(
+    *,
+    session: AsyncSession,
+    email: str,
+    password: str,
+    ip: str | None,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+) -> SignInResult:
+    """Check the password; count failures per account and per IP, and refuse while either key
+    has `max_failures` within `window`. Unknown emails are counted and timed like known ones."""
+    email = normalise_email(email)
+    keys = [_failure_key("account", email)]
+    if ip:
+        keys.append(_failure_key("ip", ip))
+    async with write_transaction(session):
+        recent = await session.execute(
+            select(SignInFailure.key, func.count())
+            .where(SignInFailure.key.in_(keys), SignInFailure.created_at > now - window)
+            .group_by(SignInFailure.key)
+        )
+        if any(count >= max_failures for _, count in recent.all()):
+            return SignInResult(coordinator=None, throttled=True)
+        coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == email))
+        if _verified(coordinator.password_hash if coordinator else _DUMMY_HASH, password) and (
+            coordinator is not None and coordinator.active
+        ):
+            coordinator.last_sign_in_at = now
+            if _hasher.check_needs_rehash(coordinator.password_hash):
+                coordinator.password_hash = _hasher.hash(password)
+            await session.execute(delete(SignInFailure).where(SignInFailure.key == keys[0]))
+            return SignInResult(coordinator=coordinator)
+        session.add_all(SignInFailure(key=key, created_at=now) for key in keys)
+        await session.execute(
+            delete(SignInFailure).where(
+                SignInFailure.key.in_(keys), SignInFailure.created_at <= now - window
+            )
+        )
+    return SignInResult(coordinator=None)
+
+
+def _verified(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def active_coordinator(*, session: AsyncSession, coordinator_id: int) -> Coordinator | None:
+    coordinator = await session.get(Coordinator, coordinator_id)
+    return coordinator if coordinator is not None and coordinator.active else None

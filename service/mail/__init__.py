@@ -1,0 +1,1 @@
+"""Email: rendering, the outbox, the sender and the worker."""
