@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             QuotePages,
             QuoteApi,
-            desk_router([]),
+            desk_router(),
             healthz,
             readyz,
             create_static_files_router(path="/static", directories=[settings.static_dir]),

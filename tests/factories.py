@@ -102,6 +102,7 @@ def lead_row(**overrides: Any) -> Lead:
     n = next(_counter)
     now = overrides.pop("created_at", None) or datetime.now(UTC)
     values: dict[str, Any] = {
+        "id": uuid.uuid4(),
         "reference": f"Q-T{n:05d}",
         "submission_id": uuid.uuid4().hex,
         "status": "new",

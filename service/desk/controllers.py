@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db import Database
 from service.desk import messages
 from service.desk.access import (
+    ADMIN,
     PUBLIC,
     SESSION_KEY,
     AdminOnly,
@@ -39,11 +40,23 @@ from service.desk.leads import (
     status_counts,
     treatment_choices,
 )
+from service.desk.facilitators import (
+    RECENT_DAYS,
+    FacilitatorEmailTaken,
+    FacilitatorForm,
+    facilitators_with_counts,
+    get_facilitator,
+    save_facilitator,
+    set_active,
+)
+from service.desk.mail_log import MAIL_STATUSES, get_message, list_messages, mail_counts
 from service.desk.pipeline import STATUSES
 from service.desk.sessions import ROTATE
+from service.desk.stats import funnel
+from service.desk.tokens import create_token, revoke_token, tokens_of
 from service.errors import handle_exception
 from service.leads.schemas import LANGUAGES
-from service.models import Coordinator
+from service.models import Coordinator, Facilitator
 from service.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
@@ -201,6 +214,139 @@ class DeskLeads(Controller):
         return back_to(request, "desk:mail:message", outbox_id=outbox_id)
 
 
+class DeskMail(Controller):
+    include_in_schema = False
+
+    @get("/mail", name="desk:mail", cache=False)
+    async def mail(self, request: AnyRequest, session: AsyncSession) -> Template:
+        status = request.query_params.get("status", "")
+        before = request.query_params.get("before", "")
+        result = await list_messages(
+            session=session, status=status, before=int(before) if before.isdigit() else None
+        )
+        return page(request, "mail.html", page=result, status=status, statuses=MAIL_STATUSES,
+                    counts=await mail_counts(session=session))
+
+    @get("/mail/{outbox_id:int}", name="desk:mail:message", cache=False)
+    async def message(self, request: AnyRequest, session: AsyncSession, outbox_id: int) -> Template:
+        message = await get_message(session=session, outbox_id=outbox_id)
+        if message is None:
+            raise NotFoundException
+        return page(request, "mail_message.html", message=message)
+
+
+class DeskFacilitators(Controller):
+    include_in_schema = False
+    opt = {ADMIN: True}
+
+    @get("/facilitators", name="desk:facilitators", cache=False)
+    async def facilitators(self, request: AnyRequest, session: AsyncSession) -> Template:
+        rows = await facilitators_with_counts(session=session, now=now_utc())
+        return page(request, "facilitators.html", rows=rows, days=RECENT_DAYS)
+
+    @get("/facilitators/new", name="desk:facilitators:new", cache=False)
+    async def new(self, request: AnyRequest) -> Template:
+        return page(request, "facilitator_form.html", facilitator=None, form={}, errors={})
+
+    @get("/facilitators/{facilitator_id:int}", name="desk:facilitator", cache=False)
+    async def edit(self, request: AnyRequest, session: AsyncSession, facilitator_id: int) -> Template:
+        facilitator = await get_facilitator(session=session, facilitator_id=facilitator_id)
+        if facilitator is None:
+            raise NotFoundException
+        return page(request, "facilitator_form.html", facilitator=facilitator,
+                    form=facilitator_values(facilitator), errors={})
+
+    @post("/facilitators", name="desk:facilitators:add")
+    async def add(self, request: AnyRequest, session: AsyncSession) -> Template | Redirect:
+        return await _save_facilitator(request, session, None)
+
+    @post("/facilitators/{facilitator_id:int}", name="desk:facilitator:save")
+    async def save(
+        self, request: AnyRequest, session: AsyncSession, facilitator_id: int
+    ) -> Template | Redirect:
+        return await _save_facilitator(request, session, facilitator_id)
+
+    @post("/facilitators/{facilitator_id:int}/active", name="desk:facilitator:active")
+    async def active(self, request: AnyRequest, session: AsyncSession, facilitator_id: int) -> Redirect:
+        active = (await form_of(request)).get("active") == "1"
+        await set_active(session=session, facilitator_id=facilitator_id, active=active, now=now_utc())
+        flash(request, messages.FACILITATOR_ENABLED if active else messages.FACILITATOR_DISABLED)
+        return back_to(request, "desk:facilitators")
+
+
+def facilitator_values(facilitator: Facilitator) -> dict[str, str]:
+    return {
+        "name": facilitator.name, "email": facilitator.email,
+        "languages": ", ".join(facilitator.languages), "treatments": ", ".join(facilitator.treatments),
+        "destinations": ", ".join(facilitator.destinations), "weight": str(facilitator.weight),
+    }
+
+
+async def _save_facilitator(
+    request: AnyRequest, session: AsyncSession, facilitator_id: int | None
+) -> Template | Redirect:
+    posted = await form_of(request)
+    form, errors = FacilitatorForm.parse(posted)
+    if not errors:
+        try:
+            await save_facilitator(session=session, facilitator_id=facilitator_id, form=form,
+                                   now=now_utc())
+        except FacilitatorEmailTaken:
+            errors["email"] = messages.FACILITATOR_EMAIL_TAKEN
+        except LookupError:
+            raise NotFoundException from None
+    if errors:
+        facilitator = (
+            await get_facilitator(session=session, facilitator_id=facilitator_id)
+            if facilitator_id else None
+        )
+        return page(request, "facilitator_form.html", facilitator=facilitator, form=posted,
+                    errors=errors, status_code=400)
+    flash(request, messages.FACILITATOR_SAVED)
+    return back_to(request, "desk:facilitators")
+
+
+class DeskStats(Controller):
+    include_in_schema = False
+
+    @get("/stats", name="desk:stats", cache=False)
+    async def stats(self, request: AnyRequest, session: AsyncSession) -> Template:
+        return page(request, "stats.html", stats=await funnel(session=session, now=now_utc()))
+
+
+class DeskTokens(Controller):
+    include_in_schema = False
+
+    @get("/tokens", name="desk:tokens", cache=False)
+    async def tokens(
+        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator
+    ) -> Template:
+        tokens = await tokens_of(session=session, coordinator=coordinator)
+        return page(request, "tokens.html", tokens=tokens, new_token=None, error=None)
+
+    @post("/tokens", name="desk:tokens:create")
+    async def create(
+        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator
+    ) -> Template:
+        name = (await form_of(request)).get("name", "").strip()
+        if not name:
+            tokens = await tokens_of(session=session, coordinator=coordinator)
+            return page(request, "tokens.html", tokens=tokens, new_token=None,
+                        error=messages.TOKEN_NAME_REQUIRED, status_code=400)
+        token = await create_token(session=session, coordinator=coordinator, name=name, now=now_utc())
+        tokens = await tokens_of(session=session, coordinator=coordinator)
+        # Shown in this response only: the page is not cached and the token is not stored.
+        return page(request, "tokens.html", tokens=tokens, new_token=token, error=None)
+
+    @post("/tokens/{token_id:int}/revoke", name="desk:tokens:revoke")
+    async def revoke(
+        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator, token_id: int
+    ) -> Redirect:
+        await revoke_token(session=session, coordinator=coordinator, token_id=token_id, now=now_utc())
+        flash(request, messages.TOKEN_REVOKED)
+        return back_to(request, "desk:tokens")
+
+
 def _sign_in_redirect(request: AnyRequest, _: SignInRequired) -> Response[Any]:
     return back_to(request, "desk:sign-in")
 
@@ -224,10 +370,10 @@ def _refused(request: AnyRequest, exc: DeskActionRefused) -> Response[Any]:
     return back_to(request, "desk:leads")
 
 
-def desk_router(extra: list[Any]) -> Router:
+def desk_router() -> Router:
     return Router(
         path="/desk",
-        route_handlers=[DeskAuth, DeskLeads, *extra],
+        route_handlers=[DeskAuth, DeskLeads, DeskMail, DeskFacilitators, DeskStats, DeskTokens],
         guards=[desk_guard],
         dependencies={"coordinator": Provide(current_coordinator, sync_to_thread=False)},
         exception_handlers={

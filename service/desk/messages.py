@@ -30,7 +30,6 @@ FACILITATOR_EMAIL_TAKEN = "Another facilitator already uses this email address."
 FACILITATOR_NAME_REQUIRED = "Enter a name."
 FACILITATOR_EMAIL_INVALID = "Enter a valid email address."
 
-TOKEN_CREATED = "Copy this token now: it will not be shown again."
 TOKEN_NAME_REQUIRED = "Give the token a name, such as the system that will use it."
 TOKEN_REVOKED = "Token revoked."
 
