@@ -7,10 +7,12 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 
 from service.db import Database, provide_session
+from service.desk.api import LeadsApi
 from service.desk.controllers import desk_router
 from service.desk.sessions import DESK_SESSION_STORE, DatabaseStore
 from service.errors import handle_exception
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             QuotePages,
             QuoteApi,
             desk_router(),
+            LeadsApi,
             healthz,
             readyz,
             create_static_files_router(path="/static", directories=[settings.static_dir]),
@@ -83,7 +86,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(
-            title="Quote Desk", version="1", path="/schema", description=__doc__
+            title="Quote Desk", version="1", path="/schema", description=__doc__,
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer",
+                        description="A personal API token created in the desk (API tokens).",
+                    )
+                }
+            ),
         ),
         debug=False,
     )

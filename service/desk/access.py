@@ -4,16 +4,16 @@ API guard (a personal Bearer token). Both put the coordinator on `connection.sta
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from service.db import Database
+from service.db import Database, write_transaction
 from service.desk import messages
 from service.desk.accounts import active_coordinator
 from service.models import ApiToken, Coordinator
@@ -75,8 +75,15 @@ async def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
         raise NotAuthorizedException(
             messages.API_TOKEN_REQUIRED, headers={"WWW-Authenticate": "Bearer"}
         )
-    connection.state.coordinator = row[1]
-    connection.state.api_token_id = row[0].id
+    token_row, coordinator = row
+    now = now_utc()
+    # Last use to the minute is enough, and spares a write on every call.
+    if token_row.last_used_at is None or now - token_row.last_used_at > timedelta(minutes=1):
+        async with _database(connection).session() as session, write_transaction(session):
+            await session.execute(
+                update(ApiToken).where(ApiToken.id == token_row.id).values(last_used_at=now)
+            )
+    connection.state.coordinator = coordinator
 
 
 def current_coordinator(request: Request[Any, Any, Any]) -> Coordinator:
