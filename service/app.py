@@ -56,8 +56,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware.append(
             RateLimitConfig(
                 rate_limit=limit,  # type: ignore[arg-type]
-                check_throttle_handler=lambda request: request.method == "POST"
-                and request.url.path in SUBMIT_PATHS,
+                check_throttle_handler=lambda request: (
+                    request.method == "POST" and request.url.path in SUBMIT_PATHS
+                ),
             ).middleware
         )
 
@@ -86,11 +87,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(
-            title="Quote Desk", version="1", path="/schema", description=__doc__,
+            title="Quote Desk",
+            version="1",
+            path="/schema",
+            description=__doc__,
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(
-                        type="http", scheme="bearer",
+                        type="http",
+                        scheme="bearer",
                         description="A personal API token created in the desk (API tokens).",
                     )
                 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -73,11 +74,10 @@ def coordinator() -> None:
 @click.option("--role", type=click.Choice(ROLES), default="coordinator", show_default=True)
 def coordinator_create(email: str, role: str) -> None:
     """Create a desk account. The password is asked for (or read from stdin in scripts)."""
-    stdin = click.get_text_stream("stdin")
-    if stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if sys.stdin.isatty():
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
     else:
-        password = stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
     _run(_create_coordinator(Settings(), email=email, password=password, role=role))
     click.echo(f"Coordinator {email} created with role {role}.")
 

@@ -71,7 +71,9 @@ class Settings(BaseSettings):
                     "print(secrets.token_urlsafe(48))')"
                 )
             if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
-                raise ValueError("QUOTE_DATABASE_URL must point at a durable database in production")
+                raise ValueError(
+                    "QUOTE_DATABASE_URL must point at a durable database in production"
+                )
         return self
 
     @property

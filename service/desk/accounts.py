@@ -56,7 +56,11 @@ async def create_coordinator(
         if await session.scalar(select(Coordinator.id).where(Coordinator.email == email)):
             raise CoordinatorExists
         coordinator = Coordinator(
-            email=email, password_hash=_hasher.hash(password), role=role, active=True, created_at=now
+            email=email,
+            password_hash=_hasher.hash(password),
+            role=role,
+            active=True,
+            created_at=now,
         )
         session.add(coordinator)
     return coordinator

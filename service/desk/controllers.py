@@ -25,6 +25,15 @@ from service.desk.access import (
 )
 from service.desk.accounts import sign_in
 from service.desk.export import csv_chunks, record_export
+from service.desk.facilitators import (
+    RECENT_DAYS,
+    FacilitatorEmailTaken,
+    FacilitatorForm,
+    facilitators_with_counts,
+    get_facilitator,
+    save_facilitator,
+    set_active,
+)
 from service.desk.leads import (
     Cursor,
     DeskActionRefused,
@@ -39,15 +48,6 @@ from service.desk.leads import (
     retry_email,
     status_counts,
     treatment_choices,
-)
-from service.desk.facilitators import (
-    RECENT_DAYS,
-    FacilitatorEmailTaken,
-    FacilitatorForm,
-    facilitators_with_counts,
-    get_facilitator,
-    save_facilitator,
-    set_active,
 )
 from service.desk.mail_log import MAIL_STATUSES, get_message, list_messages, mail_counts
 from service.desk.pipeline import STATUSES
@@ -105,18 +105,28 @@ class DeskAuth(Controller):
     ) -> Template | Redirect:
         form = await form_of(request)
         result = await sign_in(
-            session=session, email=form.get("email", "")[:254], password=form.get("password", ""),
-            ip=client_ip(request), now=now_utc(), max_failures=settings.sign_in_max_failures,
+            session=session,
+            email=form.get("email", "")[:254],
+            password=form.get("password", ""),
+            ip=client_ip(request),
+            now=now_utc(),
+            max_failures=settings.sign_in_max_failures,
             window=settings.sign_in_window(),
         )
         if result.coordinator is None:
             error = (
                 messages.SIGN_IN_THROTTLED.format(minutes=settings.sign_in_window_minutes)
-                if result.throttled else messages.SIGN_IN_FAILED
+                if result.throttled
+                else messages.SIGN_IN_FAILED
             )
             status = 429 if result.throttled else 400
-            return page(request, "sign_in.html", email=form.get("email", ""), error=error,
-                        status_code=status)
+            return page(
+                request,
+                "sign_in.html",
+                email=form.get("email", ""),
+                error=error,
+                status_code=status,
+            )
         # A fresh session under a new id: a session id planted before sign-in is worthless.
         request.set_session({SESSION_KEY: result.coordinator.id, ROTATE: True})
         return back_to(request, "desk:leads")
@@ -140,20 +150,30 @@ class DeskLeads(Controller):
         cursor = Cursor.decode(request.query_params.get("after"))
         result = await list_leads(session=session, lead_filter=lead_filter, cursor=cursor)
         return page(
-            request, "leads.html", page=result, filter=lead_filter, first_page=cursor is None,
-            counts=await status_counts(session=session), statuses=STATUSES,
+            request,
+            "leads.html",
+            page=result,
+            filter=lead_filter,
+            first_page=cursor is None,
+            counts=await status_counts(session=session),
+            statuses=STATUSES,
             facilitators=await facilitator_choices(session=session),
-            treatments=await treatment_choices(session=session), languages=LANGUAGES,
+            treatments=await treatment_choices(session=session),
+            languages=LANGUAGES,
         )
 
     @get("/leads/export.csv", name="desk:leads:export", cache=False)
     async def export(
-        self, request: AnyRequest, session: AsyncSession, database: Database,
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        database: Database,
         coordinator: Coordinator,
     ) -> Stream:
         lead_filter = LeadFilter.from_query(request.query_params)
-        await record_export(session=session, lead_filter=lead_filter, actor=coordinator.email,
-                            now=now_utc())
+        await record_export(
+            session=session, lead_filter=lead_filter, actor=coordinator.email, now=now_utc()
+        )
         stamp = now_utc().strftime("%Y%m%d-%H%M")
         return Stream(
             csv_chunks(database=database, lead_filter=lead_filter),
@@ -162,42 +182,62 @@ class DeskLeads(Controller):
         )
 
     @get("/leads/{lead_id:uuid}", name="desk:lead", cache=False)
-    async def lead(self, request: AnyRequest, session: AsyncSession, lead_id: uuid.UUID) -> Template:
+    async def lead(
+        self, request: AnyRequest, session: AsyncSession, lead_id: uuid.UUID
+    ) -> Template:
         record = await lead_record(session=session, lead_id=lead_id)
         facilitators = await facilitator_choices(session=session, active_only=True)
-        return page(request, "lead.html", record=record, lead=record.lead, facilitators=facilitators)
+        return page(
+            request, "lead.html", record=record, lead=record.lead, facilitators=facilitators
+        )
 
     @post("/leads/{lead_id:uuid}/status", name="desk:lead:status")
     async def status(
-        self, request: AnyRequest, session: AsyncSession, lead_id: uuid.UUID,
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        lead_id: uuid.UUID,
         coordinator: Coordinator,
     ) -> Redirect:
         new = (await form_of(request)).get("status", "")
-        await change_status(session=session, lead_id=lead_id, new_status=new,
-                            actor=coordinator.email, now=now_utc())
+        await change_status(
+            session=session, lead_id=lead_id, new_status=new, actor=coordinator.email, now=now_utc()
+        )
         flash(request, messages.STATUS_CHANGED.format(new=new))
         return back_to(request, "desk:lead", lead_id=lead_id)
 
     @post("/leads/{lead_id:uuid}/notes", name="desk:lead:note")
     async def note(
-        self, request: AnyRequest, session: AsyncSession, lead_id: uuid.UUID,
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        lead_id: uuid.UUID,
         coordinator: Coordinator,
     ) -> Redirect:
         text = (await form_of(request)).get("note", "")
-        await add_note(session=session, lead_id=lead_id, text=text, actor=coordinator.email,
-                       now=now_utc())
+        await add_note(
+            session=session, lead_id=lead_id, text=text, actor=coordinator.email, now=now_utc()
+        )
         flash(request, messages.NOTE_ADDED)
         return back_to(request, "desk:lead", lead_id=lead_id)
 
     @post("/leads/{lead_id:uuid}/reassign", name="desk:lead:reassign")
     async def reassign(
-        self, request: AnyRequest, session: AsyncSession, lead_id: uuid.UUID,
-        coordinator: Coordinator, settings: Settings,
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        lead_id: uuid.UUID,
+        coordinator: Coordinator,
+        settings: Settings,
     ) -> Redirect:
         chosen = (await form_of(request)).get("facilitator_id", "")
         facilitator = await reassign(
-            session=session, lead_id=lead_id, facilitator_id=int(chosen) if chosen.isdigit() else 0,
-            actor=coordinator.email, settings=settings, now=now_utc(),
+            session=session,
+            lead_id=lead_id,
+            facilitator_id=int(chosen) if chosen.isdigit() else 0,
+            actor=coordinator.email,
+            settings=settings,
+            now=now_utc(),
         )
         flash(request, messages.REASSIGNED.format(name=facilitator.name))
         return back_to(request, "desk:lead", lead_id=lead_id)
@@ -206,8 +246,9 @@ class DeskLeads(Controller):
     async def retry(
         self, request: AnyRequest, session: AsyncSession, outbox_id: int, coordinator: Coordinator
     ) -> Redirect:
-        message = await retry_email(session=session, outbox_id=outbox_id, actor=coordinator.email,
-                                    now=now_utc())
+        message = await retry_email(
+            session=session, outbox_id=outbox_id, actor=coordinator.email, now=now_utc()
+        )
         flash(request, messages.RETRY_QUEUED)
         if message.lead_id is not None and request.query_params.get("from") != "mail":
             return back_to(request, "desk:lead", lead_id=message.lead_id)
@@ -224,8 +265,14 @@ class DeskMail(Controller):
         result = await list_messages(
             session=session, status=status, before=int(before) if before.isdigit() else None
         )
-        return page(request, "mail.html", page=result, status=status, statuses=MAIL_STATUSES,
-                    counts=await mail_counts(session=session))
+        return page(
+            request,
+            "mail.html",
+            page=result,
+            status=status,
+            statuses=MAIL_STATUSES,
+            counts=await mail_counts(session=session),
+        )
 
     @get("/mail/{outbox_id:int}", name="desk:mail:message", cache=False)
     async def message(self, request: AnyRequest, session: AsyncSession, outbox_id: int) -> Template:
@@ -237,7 +284,7 @@ class DeskMail(Controller):
 
 class DeskFacilitators(Controller):
     include_in_schema = False
-    opt = {ADMIN: True}
+    opt = {ADMIN: True}  # noqa: RUF012 - read by litestar, never mutated
 
     @get("/facilitators", name="desk:facilitators", cache=False)
     async def facilitators(self, request: AnyRequest, session: AsyncSession) -> Template:
@@ -249,12 +296,19 @@ class DeskFacilitators(Controller):
         return page(request, "facilitator_form.html", facilitator=None, form={}, errors={})
 
     @get("/facilitators/{facilitator_id:int}", name="desk:facilitator", cache=False)
-    async def edit(self, request: AnyRequest, session: AsyncSession, facilitator_id: int) -> Template:
+    async def edit(
+        self, request: AnyRequest, session: AsyncSession, facilitator_id: int
+    ) -> Template:
         facilitator = await get_facilitator(session=session, facilitator_id=facilitator_id)
         if facilitator is None:
             raise NotFoundException
-        return page(request, "facilitator_form.html", facilitator=facilitator,
-                    form=facilitator_values(facilitator), errors={})
+        return page(
+            request,
+            "facilitator_form.html",
+            facilitator=facilitator,
+            form=facilitator_values(facilitator),
+            errors={},
+        )
 
     @post("/facilitators", name="desk:facilitators:add")
     async def add(self, request: AnyRequest, session: AsyncSession) -> Template | Redirect:
@@ -267,18 +321,25 @@ class DeskFacilitators(Controller):
         return await _save_facilitator(request, session, facilitator_id)
 
     @post("/facilitators/{facilitator_id:int}/active", name="desk:facilitator:active")
-    async def active(self, request: AnyRequest, session: AsyncSession, facilitator_id: int) -> Redirect:
+    async def active(
+        self, request: AnyRequest, session: AsyncSession, facilitator_id: int
+    ) -> Redirect:
         active = (await form_of(request)).get("active") == "1"
-        await set_active(session=session, facilitator_id=facilitator_id, active=active, now=now_utc())
+        await set_active(
+            session=session, facilitator_id=facilitator_id, active=active, now=now_utc()
+        )
         flash(request, messages.FACILITATOR_ENABLED if active else messages.FACILITATOR_DISABLED)
         return back_to(request, "desk:facilitators")
 
 
 def facilitator_values(facilitator: Facilitator) -> dict[str, str]:
     return {
-        "name": facilitator.name, "email": facilitator.email,
-        "languages": ", ".join(facilitator.languages), "treatments": ", ".join(facilitator.treatments),
-        "destinations": ", ".join(facilitator.destinations), "weight": str(facilitator.weight),
+        "name": facilitator.name,
+        "email": facilitator.email,
+        "languages": ", ".join(facilitator.languages),
+        "treatments": ", ".join(facilitator.treatments),
+        "destinations": ", ".join(facilitator.destinations),
+        "weight": str(facilitator.weight),
     }
 
 
@@ -289,8 +350,9 @@ async def _save_facilitator(
     form, errors = FacilitatorForm.parse(posted)
     if not errors:
         try:
-            await save_facilitator(session=session, facilitator_id=facilitator_id, form=form,
-                                   now=now_utc())
+            await save_facilitator(
+                session=session, facilitator_id=facilitator_id, form=form, now=now_utc()
+            )
         except FacilitatorEmailTaken:
             errors["email"] = messages.FACILITATOR_EMAIL_TAKEN
         except LookupError:
@@ -298,10 +360,17 @@ async def _save_facilitator(
     if errors:
         facilitator = (
             await get_facilitator(session=session, facilitator_id=facilitator_id)
-            if facilitator_id else None
+            if facilitator_id
+            else None
         )
-        return page(request, "facilitator_form.html", facilitator=facilitator, form=posted,
-                    errors=errors, status_code=400)
+        return page(
+            request,
+            "facilitator_form.html",
+            facilitator=facilitator,
+            form=posted,
+            errors=errors,
+            status_code=400,
+        )
     flash(request, messages.FACILITATOR_SAVED)
     return back_to(request, "desk:facilitators")
 
@@ -331,9 +400,17 @@ class DeskTokens(Controller):
         name = (await form_of(request)).get("name", "").strip()
         if not name:
             tokens = await tokens_of(session=session, coordinator=coordinator)
-            return page(request, "tokens.html", tokens=tokens, new_token=None,
-                        error=messages.TOKEN_NAME_REQUIRED, status_code=400)
-        token = await create_token(session=session, coordinator=coordinator, name=name, now=now_utc())
+            return page(
+                request,
+                "tokens.html",
+                tokens=tokens,
+                new_token=None,
+                error=messages.TOKEN_NAME_REQUIRED,
+                status_code=400,
+            )
+        token = await create_token(
+            session=session, coordinator=coordinator, name=name, now=now_utc()
+        )
         tokens = await tokens_of(session=session, coordinator=coordinator)
         # Shown in this response only: the page is not cached and the token is not stored.
         return page(request, "tokens.html", tokens=tokens, new_token=token, error=None)
@@ -342,7 +419,9 @@ class DeskTokens(Controller):
     async def revoke(
         self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator, token_id: int
     ) -> Redirect:
-        await revoke_token(session=session, coordinator=coordinator, token_id=token_id, now=now_utc())
+        await revoke_token(
+            session=session, coordinator=coordinator, token_id=token_id, now=now_utc()
+        )
         flash(request, messages.TOKEN_REVOKED)
         return back_to(request, "desk:tokens")
 

@@ -8,21 +8,41 @@ import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from service.db import Database, write_transaction
 from service.desk.leads import Cursor, LeadFilter
 from service.models import DeskAudit, Facilitator, Lead
-from sqlalchemy import select
 
 BATCH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
-    "reference", "created_at", "status", "full_name", "email", "phone", "country", "language",
-    "patient_relation", "treatment", "destination", "stroke_type", "stroke_date",
-    "medical_summary", "travel_window", "budget", "contact_method", "facilitator", "source",
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer",
+    "reference",
+    "created_at",
+    "status",
+    "full_name",
+    "email",
+    "phone",
+    "country",
+    "language",
+    "patient_relation",
+    "treatment",
+    "destination",
+    "stroke_type",
+    "stroke_date",
+    "medical_summary",
+    "travel_window",
+    "budget",
+    "contact_method",
+    "facilitator",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "referrer",
 )
 
 
@@ -54,9 +74,7 @@ async def csv_chunks(*, database: Database, lead_filter: LeadFilter) -> AsyncIte
     writer.writerow(COLUMNS)
     yield ("\ufeff" + buffer.getvalue()).encode()
     async with database.session() as session:
-        facilitators = {
-            f.id: f.name for f in await session.scalars(select(Facilitator))
-        }
+        facilitators = {f.id: f.name for f in await session.scalars(select(Facilitator))}
         cursor: Cursor | None = None
         while True:
             where = lead_filter.conditions()

@@ -45,8 +45,11 @@ class FacilitatorForm:
 
         return (
             cls(
-                name=name, email=email, languages=[v.lower()[:2] for v in items("languages")],
-                treatments=items("treatments"), destinations=items("destinations"),
+                name=name,
+                email=email,
+                languages=[v.lower()[:2] for v in items("languages")],
+                treatments=items("treatments"),
+                destinations=items("destinations"),
                 weight=max(1, min(int(weight), 100)) if weight.isdigit() else 1,
             ),
             errors,
@@ -70,7 +73,9 @@ async def facilitators_with_counts(*, session: AsyncSession, now: datetime) -> l
             )
         ).all()
     )
-    rows = await session.scalars(select(Facilitator).order_by(Facilitator.active.desc(), Facilitator.name))
+    rows = await session.scalars(
+        select(Facilitator).order_by(Facilitator.active.desc(), Facilitator.name)
+    )
     return [FacilitatorRow(facilitator=f, recent_leads=counts.get(f.id, 0)) for f in rows]
 
 

@@ -192,7 +192,9 @@ async def status_counts(*, session: AsyncSession) -> dict[str, int]:
     return counts
 
 
-async def facilitator_choices(*, session: AsyncSession, active_only: bool = False) -> list[Facilitator]:
+async def facilitator_choices(
+    *, session: AsyncSession, active_only: bool = False
+) -> list[Facilitator]:
     query = select(Facilitator).order_by(Facilitator.name)
     if active_only:
         query = query.where(Facilitator.active)
@@ -253,8 +255,11 @@ async def change_status(
         lead.updated_at = now
         session.add(
             LeadEvent(
-                lead_id=lead.id, kind="status_changed", actor=actor,
-                data={"from": old, "to": new_status}, created_at=now,
+                lead_id=lead.id,
+                kind="status_changed",
+                actor=actor,
+                data={"from": old, "to": new_status},
+                created_at=now,
             )
         )
     return lead
@@ -271,7 +276,9 @@ async def add_note(
     async with write_transaction(session):
         lead = await _lead_for_update(session, lead_id)
         session.add(
-            LeadEvent(lead_id=lead.id, kind="note", actor=actor, data={"text": text}, created_at=now)
+            LeadEvent(
+                lead_id=lead.id, kind="note", actor=actor, data={"text": text}, created_at=now
+            )
         )
 
 
@@ -300,9 +307,14 @@ async def reassign(
         )
         session.add(
             LeadEvent(
-                lead_id=lead.id, kind="reassigned", actor=actor,
-                data={"from_facilitator_id": previous, "to_facilitator_id": facilitator.id,
-                      "to_facilitator": facilitator.name},
+                lead_id=lead.id,
+                kind="reassigned",
+                actor=actor,
+                data={
+                    "from_facilitator_id": previous,
+                    "to_facilitator_id": facilitator.id,
+                    "to_facilitator": facilitator.name,
+                },
                 created_at=now,
             )
         )
@@ -327,10 +339,11 @@ async def retry_email(
         if message.lead_id is not None:
             session.add(
                 LeadEvent(
-                    lead_id=message.lead_id, kind="email_retry", actor=actor,
+                    lead_id=message.lead_id,
+                    kind="email_retry",
+                    actor=actor,
                     data={"outbox_id": message.id, "email": message.kind, "was": previous},
                     created_at=now,
                 )
             )
     return message
-

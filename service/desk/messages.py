@@ -1,5 +1,7 @@
 """Every message a coordinator reads in the desk (and an API client in the leads API)."""
 
+# ruff: noqa: S105 - messages about tokens and passwords, not secrets
+
 from __future__ import annotations
 
 SIGN_IN_FAILED = "That email and password do not match an active account."

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import (
@@ -51,7 +51,9 @@ class DatabaseStore(Store):
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
         from service.db import write_transaction
 
         data = value.encode() if isinstance(value, str) else value
@@ -59,7 +61,9 @@ class DatabaseStore(Store):
         now = datetime.now(UTC)
         async with self.database.session() as session, write_transaction(session):
             await session.execute(delete(DeskSession).where(DeskSession.key == _hashed(key)))
-            session.add(DeskSession(key=_hashed(key), value=data, expires_at=now + ttl if ttl else None))
+            session.add(
+                DeskSession(key=_hashed(key), value=data, expires_at=now + ttl if ttl else None)
+            )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         now = datetime.now(UTC)
@@ -77,7 +81,9 @@ class DatabaseStore(Store):
 
         async with self.database.session() as session, write_transaction(session):
             await session.execute(
-                update(DeskSession).where(DeskSession.key == _hashed(key)).values(expires_at=expires_at)
+                update(DeskSession)
+                .where(DeskSession.key == _hashed(key))
+                .values(expires_at=expires_at)
             )
 
     async def delete(self, key: str) -> None:
@@ -118,7 +124,10 @@ class DeskSessionBackend(ServerSideSessionBackend):
     touch the store) and a session marked `_rotate` moves to a new id."""
 
     async def store_in_message(
-        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+        self,
+        scope_session: ScopeSession,
+        message: Message,
+        connection: ASGIConnection[Any, Any, Any, Any],
     ) -> None:
         store = self.config.get_store_from_app(connection.scope["app"])
         headers = MutableScopeHeaders.from_message(message)
@@ -134,13 +143,15 @@ class DeskSessionBackend(ServerSideSessionBackend):
                 cookie = Cookie(value="null", key=self.config.key, expires=0, **cookie_params)
                 headers.add("Set-Cookie", cookie.to_header(header=""))
             return
-        data = dict(scope_session)  # type: ignore[call-overload]
+        data = dict(cast("dict[str, Any]", scope_session))
         session_id = old_id
         if data.pop(ROTATE, False) or not session_id:
             if old_id:
                 await self.delete(old_id, store=store)
             session_id = self.generate_session_id()
-        await self.set(session_id=session_id, data=self.serialize_data(data, connection.scope), store=store)
+        await self.set(
+            session_id=session_id, data=self.serialize_data(data, connection.scope), store=store
+        )
         cookie = Cookie(value=session_id, key=self.config.key, **cookie_params)
         headers.add("Set-Cookie", cookie.to_header(header=""))
 
@@ -150,4 +161,4 @@ class DeskSessionBackend(ServerSideSessionBackend):
 
 @dataclass
 class DeskSessionConfig(ServerSideSessionConfig):
-    _backend_class = DeskSessionBackend  # type: ignore[assignment]
+    _backend_class = DeskSessionBackend

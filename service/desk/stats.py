@@ -45,8 +45,14 @@ def columns(points: list[tuple[str, int]], *, width: int = 900, height: int = 20
     peak = max((v for _, v in points), default=0) or 1
     step = width / max(len(points), 1)
     bars = [
-        Bar(label=label, value=value, x=i * step, y=height - value / peak * height,
-            width=max(step - 1, 1), height=value / peak * height)
+        Bar(
+            label=label,
+            value=value,
+            x=i * step,
+            y=height - value / peak * height,
+            width=max(step - 1, 1),
+            height=value / peak * height,
+        )
         for i, (label, value) in enumerate(points)
     ]
     return Chart(bars=bars, width=width, height=height, horizontal=False, peak=peak)
@@ -57,11 +63,19 @@ def rows(points: list[tuple[str, int]], *, width: int = 600, row: int = 24) -> C
     peak = max((v for _, v in points), default=0) or 1
     label_width = 200
     bars = [
-        Bar(label=label, value=value, x=label_width, y=i * row + 3,
-            width=max(value / peak * (width - label_width - 60), 0), height=row - 6)
+        Bar(
+            label=label,
+            value=value,
+            x=label_width,
+            y=i * row + 3,
+            width=max(value / peak * (width - label_width - 60), 0),
+            height=row - 6,
+        )
         for i, (label, value) in enumerate(points)
     ]
-    return Chart(bars=bars, width=width, height=max(len(points), 1) * row, horizontal=True, peak=peak)
+    return Chart(
+        bars=bars, width=width, height=max(len(points), 1) * row, horizontal=True, peak=peak
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +92,7 @@ class Stats:
 
 
 def _day(session: AsyncSession) -> Any:
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return func.date(func.timezone("UTC", Lead.created_at))
     return func.date(Lead.created_at)
 
@@ -91,7 +105,9 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     day = _day(session)
     per_day_rows = dict(
         (str(d), n)
-        for d, n in (await session.execute(select(day, func.count()).where(recent).group_by(day))).all()
+        for d, n in (
+            await session.execute(select(day, func.count()).where(recent).group_by(day))
+        ).all()
     )
     per_day = [
         (str(since + timedelta(days=i)), per_day_rows.get(str(since + timedelta(days=i)), 0))
@@ -137,11 +153,16 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
             .where(recent)
         )
     ).all()
-    waits = sorted(_aware(first, created) for created, first in pairs)
-    median = statistics.median(waits) if waits else None
+    waits = [_aware(first, created).total_seconds() for created, first in pairs]
+    median = timedelta(seconds=statistics.median(waits)) if waits else None
     return Stats(
-        since=since, per_day=per_day, by_status=by_status, by_facilitator=by_facilitator,
-        by_country=by_country, mail=mail, delivery_rate=delivery_rate,
+        since=since,
+        per_day=per_day,
+        by_status=by_status,
+        by_facilitator=by_facilitator,
+        by_country=by_country,
+        mail=mail,
+        delivery_rate=delivery_rate,
         median_first_change=median,
         charts={
             "per_day": columns(per_day),

@@ -23,7 +23,9 @@ async def create_token(
     async with write_transaction(session):
         session.add(
             ApiToken(
-                coordinator_id=coordinator.id, name=name[:100], token_sha256=token_digest(token),
+                coordinator_id=coordinator.id,
+                name=name[:100],
+                token_sha256=token_digest(token),
                 created_at=now,
             )
         )

@@ -1,4 +1,4 @@
-"""The leads list (filters, search, keyset pages), a lead's record, and the coordinator's actions."""
+"""The leads list (filters, search, keyset pages), a lead's record, and what coordinators do."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def references(page: str) -> list[str]:
     return re.findall(r'<a href="/desk/leads/[0-9a-f-]{36}">(Q-[A-Z0-9]+)</a>', page)
 
 
-async def test_list_shows_newest_first_with_counts(desk: AsyncTestClient, settings: Settings) -> None:
+async def test_list_shows_newest_first_with_counts(
+    desk: AsyncTestClient, settings: Settings
+) -> None:
     await insert(
         settings.database_url,
         lead_row(reference="Q-OLD001", created_at=T0),
@@ -45,12 +47,26 @@ async def test_list_shows_newest_first_with_counts(desk: AsyncTestClient, settin
 async def test_filters_and_search(desk: AsyncTestClient, settings: Settings) -> None:
     clinic = facilitator_row(name="Brussels Clinic")
     await insert(settings.database_url, clinic)
-    a = lead_row(reference="Q-AAAAAA", full_name="Marie Dubois", email="marie@example.fr",
-                 language="fr", created_at=T0, facilitator_id=clinic.id, status="quoted")
-    b = lead_row(reference="Q-BBBBBB", full_name="Jan Janssens", language="nl",
-                 created_at=T0 + timedelta(days=3), treatment="Physiotherapy")
+    a = lead_row(
+        reference="Q-AAAAAA",
+        full_name="Marie Dubois",
+        email="marie@example.fr",
+        language="fr",
+        created_at=T0,
+        facilitator_id=clinic.id,
+        status="quoted",
+    )
+    b = lead_row(
+        reference="Q-BBBBBB",
+        full_name="Jan Janssens",
+        language="nl",
+        created_at=T0 + timedelta(days=3),
+        treatment="Physiotherapy",
+    )
     c = lead_row(reference="Q-CCCCCC", full_name="John Smith", created_at=T0 + timedelta(days=5))
-    await insert(settings.database_url, a, b, c, outbox_row(c, status="dead", last_error="550 no such user"))
+    await insert(
+        settings.database_url, a, b, c, outbox_row(c, status="dead", last_error="550 no such user")
+    )
 
     async def refs(query: str) -> list[str]:
         page = await desk.get(f"/desk/leads?{query}")
@@ -70,7 +86,9 @@ async def test_filters_and_search(desk: AsyncTestClient, settings: Settings) -> 
     assert await refs("q=nobody") == []
 
 
-async def test_keyset_pages_cover_every_lead_once(desk: AsyncTestClient, settings: Settings) -> None:
+async def test_keyset_pages_cover_every_lead_once(
+    desk: AsyncTestClient, settings: Settings
+) -> None:
     same_time = T0 + timedelta(days=1)
     rows = [lead_row(created_at=T0 + timedelta(minutes=n)) for n in range(60)]
     rows += [lead_row(created_at=same_time) for _ in range(5)]  # ties on created_at
@@ -92,8 +110,10 @@ async def test_lead_record_shows_fields_consent_text_emails_and_timeline(
 ) -> None:
     await submit_form(desk)
     (lead,) = await stored_leads(settings.database_url)
-    await insert(settings.database_url, outbox_row(lead, status="dead", attempts=5,
-                                                  last_error="550 mailbox unavailable"))
+    await insert(
+        settings.database_url,
+        outbox_row(lead, status="dead", attempts=5, last_error="550 mailbox unavailable"),
+    )
     page = await desk.get(f"/desk/leads/{lead.id}")
     assert page.status_code == 200
     text = page.text
@@ -115,7 +135,10 @@ async def test_pipeline_moves_and_refuses(desk: AsyncTestClient, settings: Setti
     refused = await desk.post(f"{url}/status", data={"status": "won"}, headers=token)
     assert refused.status_code == 303
     page = await desk.get(url)
-    assert "A lead cannot move from “new” to “won”. Allowed next: contacted, spam, duplicate." in page.text
+    assert (
+        "A lead cannot move from “new” to “won”. Allowed next: contacted, spam, duplicate."
+        in page.text
+    )
 
     for status in ("contacted", "quoted", "won"):
         moved = await desk.post(f"{url}/status", data={"status": status}, headers=token)
@@ -123,7 +146,9 @@ async def test_pipeline_moves_and_refuses(desk: AsyncTestClient, settings: Setti
     page = await desk.get(url)
     assert "Status changed from “quoted” to “won”" in page.text and "coco@example.org" in page.text
     assert "is a final status" in page.text
-    events = [e for e in await fetch_all(settings.database_url, LeadEvent) if e.kind == "status_changed"]
+    events = [
+        e for e in await fetch_all(settings.database_url, LeadEvent) if e.kind == "status_changed"
+    ]
     assert [(e.data["from"], e.data["to"], e.actor) for e in events] == [
         ("new", "contacted", "coco@example.org"),
         ("contacted", "quoted", "coco@example.org"),
@@ -136,7 +161,9 @@ async def test_notes_are_escaped(desk: AsyncTestClient, settings: Settings) -> N
     await insert(settings.database_url, lead)
     note = "<script>alert(1)</script> called back, wants a quote"
     response = await desk.post(
-        f"/desk/leads/{lead.id}/notes", data={"note": note}, headers={"x-csrf-token": csrf_token(desk)}
+        f"/desk/leads/{lead.id}/notes",
+        data={"note": note},
+        headers={"x-csrf-token": csrf_token(desk)},
     )
     assert response.status_code == 303
     page = await desk.get(f"/desk/leads/{lead.id}")
@@ -147,19 +174,26 @@ async def test_notes_are_escaped(desk: AsyncTestClient, settings: Settings) -> N
 async def test_reassign_queues_the_new_facilitators_email(
     desk: AsyncTestClient, settings: Settings
 ) -> None:
-    old, new = facilitator_row(name="Old Clinic"), facilitator_row(name="New Clinic", email="new@clinic.example")
+    old, new = (
+        facilitator_row(name="Old Clinic"),
+        facilitator_row(name="New Clinic", email="new@clinic.example"),
+    )
     await insert(settings.database_url, old, new)
     lead = lead_row(facilitator_id=old.id)
     await insert(settings.database_url, lead)
     response = await desk.post(
-        f"/desk/leads/{lead.id}/reassign", data={"facilitator_id": str(new.id)},
+        f"/desk/leads/{lead.id}/reassign",
+        data={"facilitator_id": str(new.id)},
         headers={"x-csrf-token": csrf_token(desk)},
     )
     assert response.status_code == 303
     page = await desk.get(f"/desk/leads/{lead.id}")
     assert "Reassigned to New Clinic" in page.text
-    queued = [m for m in await fetch_all(settings.database_url, OutboxMessage)
-              if m.kind == "facilitator_new_lead" and m.recipient == "new@clinic.example"]
+    queued = [
+        m
+        for m in await fetch_all(settings.database_url, OutboxMessage)
+        if m.kind == "facilitator_new_lead" and m.recipient == "new@clinic.example"
+    ]
     assert len(queued) == 1 and queued[0].status == "pending"
     (stored,) = await stored_leads(settings.database_url)
     assert stored.facilitator_id == new.id
@@ -183,11 +217,19 @@ async def test_retry_moves_a_dead_email_back_to_pending(
     assert "queued again (was dead)" in page.text
 
 
-async def test_export_streams_the_filter_as_safe_csv(desk: AsyncTestClient, settings: Settings) -> None:
+async def test_export_streams_the_filter_as_safe_csv(
+    desk: AsyncTestClient, settings: Settings
+) -> None:
     await insert(
         settings.database_url,
-        lead_row(reference="Q-EXP001", full_name="=HYPERLINK(\"http://evil\")", language="fr",
-                 budget="+100", medical_summary="-2 days", travel_window="@once"),
+        lead_row(
+            reference="Q-EXP001",
+            full_name='=HYPERLINK("http://evil")',
+            language="fr",
+            budget="+100",
+            medical_summary="-2 days",
+            travel_window="@once",
+        ),
         lead_row(reference="Q-EXP002", language="nl"),
     )
     response = await desk.get("/desk/leads/export.csv?language=fr")
@@ -196,7 +238,7 @@ async def test_export_streams_the_filter_as_safe_csv(desk: AsyncTestClient, sett
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["reference"] for r in rows] == ["Q-EXP001"]
-    assert rows[0]["full_name"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[0]["full_name"] == '\'=HYPERLINK("http://evil")'
     assert rows[0]["budget"] == "'+100" and rows[0]["medical_summary"] == "'-2 days"
     assert rows[0]["travel_window"] == "'@once"
     (audit,) = await fetch_all(settings.database_url, DeskAudit)

@@ -1,4 +1,4 @@
-"""The mail log, facilitators, stats and API token screens, with data, as a coordinator sees them."""
+"""The mail log, facilitators, stats and API token screens, with data, as coordinators see them."""
 
 from __future__ import annotations
 
@@ -18,16 +18,23 @@ async def test_mail_log_lists_filters_and_shows_a_message_safely(
 ) -> None:
     lead = lead_row()
     sent = outbox_row(lead, subject="We received your request", status="sent")
-    dead = outbox_row(lead, subject="New quote request", status="dead", attempts=5,
-                      last_error="550 5.1.1 mailbox unknown",
-                      html='<p onclick="x()">Hello</p><script>alert(1)</script>')
+    dead = outbox_row(
+        lead,
+        subject="New quote request",
+        status="dead",
+        attempts=5,
+        last_error="550 5.1.1 mailbox unknown",
+        html='<p onclick="x()">Hello</p><script>alert(1)</script>',
+    )
     await insert(settings.database_url, lead, sent, dead)
 
     page = await desk.get("/desk/mail")
     assert page.status_code == 200
     assert "We received your request" in page.text and "New quote request" in page.text
     only_dead = await desk.get("/desk/mail?status=dead")
-    assert "New quote request" in only_dead.text and "We received your request" not in only_dead.text
+    assert (
+        "New quote request" in only_dead.text and "We received your request" not in only_dead.text
+    )
 
     message = await desk.get(f"/desk/mail/{dead.id}")
     assert message.status_code == 200
@@ -36,8 +43,9 @@ async def test_mail_log_lists_filters_and_shows_a_message_safely(
     assert "<script>alert(1)</script>" not in message.text  # only escaped, inside srcdoc/pre
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.text
 
-    retried = await desk.post(f"/desk/emails/{dead.id}/retry?from=mail",
-                              headers={"x-csrf-token": csrf_token(desk)})
+    retried = await desk.post(
+        f"/desk/emails/{dead.id}/retry?from=mail", headers={"x-csrf-token": csrf_token(desk)}
+    )
     assert retried.headers["location"] == f"/desk/mail/{dead.id}"
     rows = {m.id: m for m in await fetch_all(settings.database_url, OutboxMessage)}
     assert rows[dead.id].status == "pending" and rows[dead.id].attempts == 5
@@ -61,23 +69,38 @@ async def test_admin_adds_edits_and_disables_facilitators(
     assert page.status_code == 200
     assert re.search(r"Ghent Rehab</a></td>.*?<td>2</td>", page.text, re.S)
 
-    refused = await admin.post("/desk/facilitators", headers=token,
-                               data={"name": "", "email": "not-an-email"})
+    refused = await admin.post(
+        "/desk/facilitators", headers=token, data={"name": "", "email": "not-an-email"}
+    )
     assert refused.status_code == 400
     assert "Enter a name." in refused.text and "Enter a valid email address." in refused.text
-    taken = await admin.post("/desk/facilitators", headers=token,
-                             data={"name": "Copy", "email": "GHENT@clinic.example"})
+    taken = await admin.post(
+        "/desk/facilitators", headers=token, data={"name": "Copy", "email": "GHENT@clinic.example"}
+    )
     assert "Another facilitator already uses this email address." in taken.text
 
-    added = await admin.post("/desk/facilitators", headers=token, data={
-        "name": "Liège Neuro", "email": "neuro@liege.example", "languages": "fr, EN",
-        "treatments": "", "destinations": "Belgium", "weight": "2"})
+    added = await admin.post(
+        "/desk/facilitators",
+        headers=token,
+        data={
+            "name": "Liège Neuro",
+            "email": "neuro@liege.example",
+            "languages": "fr, EN",
+            "treatments": "",
+            "destinations": "Belgium",
+            "weight": "2",
+        },
+    )
     assert added.status_code == 303
-    edit = await admin.post(f"/desk/facilitators/{clinic.id}", headers=token, data={
-        "name": "Ghent Rehab Centre", "email": "ghent@clinic.example", "weight": "1"})
+    edit = await admin.post(
+        f"/desk/facilitators/{clinic.id}",
+        headers=token,
+        data={"name": "Ghent Rehab Centre", "email": "ghent@clinic.example", "weight": "1"},
+    )
     assert edit.status_code == 303
-    disabled = await admin.post(f"/desk/facilitators/{clinic.id}/active", headers=token,
-                                data={"active": "0"})
+    disabled = await admin.post(
+        f"/desk/facilitators/{clinic.id}/active", headers=token, data={"active": "0"}
+    )
     assert disabled.status_code == 303
     stored = {f.email: f for f in await fetch_all(settings.database_url, Facilitator)}
     assert stored["neuro@liege.example"].languages == ["fr", "en"]
@@ -94,11 +117,20 @@ async def test_stats_page_draws_and_tabulates(desk: AsyncTestClient, settings: S
     await insert(settings.database_url, clinic)
     lead = lead_row(country="NL", facilitator_id=clinic.id, created_at=now - timedelta(hours=5))
     await insert(
-        settings.database_url, lead, lead_row(country="FR"),
-        outbox_row(lead, status="sent"), outbox_row(lead, status="sent"),
-        outbox_row(lead, status="sent"), outbox_row(lead, status="dead"),
-        LeadEvent(lead_id=lead.id, kind="status_changed", actor="x", data={},
-                  created_at=now - timedelta(hours=3)),
+        settings.database_url,
+        lead,
+        lead_row(country="FR"),
+        outbox_row(lead, status="sent"),
+        outbox_row(lead, status="sent"),
+        outbox_row(lead, status="sent"),
+        outbox_row(lead, status="dead"),
+        LeadEvent(
+            lead_id=lead.id,
+            kind="status_changed",
+            actor="x",
+            data={},
+            created_at=now - timedelta(hours=3),
+        ),
     )
     page = await desk.get("/desk/stats")
     assert page.status_code == 200
@@ -113,8 +145,9 @@ async def test_stats_page_draws_and_tabulates(desk: AsyncTestClient, settings: S
 async def test_api_token_is_shown_once_and_works(desk: AsyncTestClient, settings: Settings) -> None:
     lead = lead_row(reference="Q-API001")
     await insert(settings.database_url, lead)
-    created = await desk.post("/desk/tokens", data={"name": "CRM sync"},
-                              headers={"x-csrf-token": csrf_token(desk)})
+    created = await desk.post(
+        "/desk/tokens", data={"name": "CRM sync"}, headers={"x-csrf-token": csrf_token(desk)}
+    )
     assert created.status_code == 200
     token = re.search(r'<code class="desk-token">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
     listing = await desk.get("/desk/tokens")
@@ -122,30 +155,38 @@ async def test_api_token_is_shown_once_and_works(desk: AsyncTestClient, settings
 
     bearer = {"authorization": f"Bearer {token}"}
     assert (await desk.get("/api/v1/leads")).status_code == 401
-    assert (await desk.get("/api/v1/leads", headers={"authorization": "Bearer nope"})).status_code == 401
+    assert (
+        await desk.get("/api/v1/leads", headers={"authorization": "Bearer nope"})
+    ).status_code == 401
     found = await desk.get("/api/v1/leads?q=Q-API001", headers=bearer)
     assert found.status_code == 200
     assert [item["reference"] for item in found.json()["leads"]] == ["Q-API001"]
 
-    moved = await desk.patch(f"/api/v1/leads/{lead.id}", headers=bearer,
-                             json={"status": "contacted", "note": "Called, no answer"})
+    moved = await desk.patch(
+        f"/api/v1/leads/{lead.id}",
+        headers=bearer,
+        json={"status": "contacted", "note": "Called, no answer"},
+    )
     assert moved.status_code == 200
     body = moved.json()
     assert body["status"] == "contacted"
     assert [(e["kind"], e["actor"]) for e in body["events"]] == [
-        ("status_changed", "coco@example.org"), ("note", "coco@example.org")]
+        ("status_changed", "coco@example.org"),
+        ("note", "coco@example.org"),
+    ]
     refused = await desk.patch(f"/api/v1/leads/{lead.id}", headers=bearer, json={"status": "won"})
     assert refused.status_code == 409 and "cannot move" in refused.json()["detail"]
 
-    token_id = re.search(r'/desk/tokens/(\d+)/revoke', listing.text).group(1)  # type: ignore[union-attr]
+    token_id = re.search(r"/desk/tokens/(\d+)/revoke", listing.text).group(1)  # type: ignore[union-attr]
     await desk.post(f"/desk/tokens/{token_id}/revoke", headers={"x-csrf-token": csrf_token(desk)})
     assert (await desk.get("/api/v1/leads", headers=bearer)).status_code == 401
 
 
 async def test_api_pages_with_a_cursor(desk: AsyncTestClient, settings: Settings) -> None:
     await insert(settings.database_url, *[lead_row() for _ in range(5)])
-    created = await desk.post("/desk/tokens", data={"name": "pager"},
-                              headers={"x-csrf-token": csrf_token(desk)})
+    created = await desk.post(
+        "/desk/tokens", data={"name": "pager"}, headers={"x-csrf-token": csrf_token(desk)}
+    )
     token = re.search(r'<code class="desk-token">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
     bearer = {"authorization": f"Bearer {token}"}
     seen: list[str] = []
