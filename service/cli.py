@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 import uvicorn
 
 from service import migrations
@@ -21,7 +24,9 @@ from service.desk.accounts import (
     PasswordTooShort,
     create_coordinator,
 )
-from service.settings import Settings
+from service.desk.demo import insert_demo_leads
+from service.models import Coordinator
+from service.settings import Env, Settings
 
 T = TypeVar("T")
 
@@ -38,6 +43,12 @@ def run(host: str, port: int) -> None:
     """Serve the app."""
     settings = Settings()
     click.echo(f"Quote Desk on http://{host}:{port}/  (database: {settings.database_url})")
+    if not _run(_any_coordinator(settings)):
+        click.echo(
+            "No desk account yet. Create the first administrator, then sign in at "
+            f"http://{host}:{port}/desk/sign-in :\n"
+            "    .venv/bin/quote-desk coordinator create you@example.org --role admin"
+        )
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -95,5 +106,39 @@ async def _create_coordinator(settings: Settings, *, email: str, password: str, 
         ) from None
     except CoordinatorExists:
         raise click.ClickException(messages.COORDINATOR_EXISTS) from None
+    finally:
+        await database.dispose()
+
+
+@main.command("demo-data")
+@click.option("--leads", "count", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--days", default=365, show_default=True, type=click.IntRange(min=1))
+def demo_data(count: int, days: int) -> None:
+    """Insert realistic fake leads (for demos and load measurements; never in production)."""
+    settings = Settings()
+    if settings.env is Env.production:
+        raise click.ClickException("demo-data refuses to run with QUOTE_ENV=production.")
+    started = time.perf_counter()
+    inserted = _run(_demo_data(settings, count=count, days=days))
+    click.echo(f"Inserted {inserted} demo leads in {time.perf_counter() - started:.1f} s.")
+
+
+async def _demo_data(settings: Settings, *, count: int, days: int) -> int:
+    database = Database(settings)
+    try:
+        return await insert_demo_leads(
+            database=database, count=count, now=datetime.now(UTC), days=days
+        )
+    finally:
+        await database.dispose()
+
+
+async def _any_coordinator(settings: Settings) -> bool:
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            return await session.scalar(select(Coordinator.id).limit(1)) is not None
+    except SQLAlchemyError:  # not migrated yet: `quote-desk db upgrade` says so
+        return True
     finally:
         await database.dispose()
