@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
+import uvicorn
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-import uvicorn
 
 from service import migrations
 from service.db import Database

@@ -18,7 +18,7 @@ from service.models import Facilitator, Lead
 BATCH = 5000
 
 FIRST = {
-    "en": ["James", "Olivia", "Harry", "Amelia", "George", "Emily", "Jack", "Grace", "Noah", "Ruth"],
+    "en": ["James", "Olivia", "Harry", "Amelia", "George", "Emily", "Jack", "Grace", "Noah"],
     "fr": ["Marie", "Jean", "Camille", "Louis", "Chloé", "Hugo", "Léa", "Théo", "Élise", "Luc"],
     "nl": ["Jan", "Anke", "Pieter", "Lotte", "Bram", "Sanne", "Wim", "Ilse", "Joris", "Femke"],
     "de": ["Lukas", "Anna", "Jonas", "Lena", "Felix", "Mia", "Paul", "Hanna", "Max", "Greta"],
@@ -42,8 +42,15 @@ TREATMENTS = [
     "Robot-assisted gait training",
     "Speech and language therapy",
 ]
-STATUS_WEIGHTS = {"new": 30, "contacted": 25, "quoted": 15, "won": 6, "lost": 14, "spam": 6,
-                  "duplicate": 4}
+STATUS_WEIGHTS = {
+    "new": 30,
+    "contacted": 25,
+    "quoted": 15,
+    "won": 6,
+    "lost": 14,
+    "spam": 6,
+    "duplicate": 4,
+}
 SUMMARIES = [
     "Weakness on the left side since the stroke; walks with a cane.",
     "Speech is difficult; understands well. Physiotherapy twice a week at home.",
@@ -92,7 +99,8 @@ def _leads(
             "utm_term": None,
             "utm_content": None,
             "referrer": None,
-            "facilitator_id": rng.choice(facilitators) if facilitators and rng.random() < 0.92
+            "facilitator_id": rng.choice(facilitators)
+            if facilitators and rng.random() < 0.92
             else None,
             "created_at": created,
             "updated_at": created,
