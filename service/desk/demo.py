@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from service.db import Database, write_transaction
 from service.models import Facilitator, Lead
@@ -67,14 +67,18 @@ def _leads(
     languages = list(LANGUAGE_WEIGHTS)
     weights = list(LANGUAGE_WEIGHTS.values())
     statuses, status_weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
-    span = days * 86400
+    # Oldest first, with ids that grow with time (like UUIDv7): the indexes on created_at and
+    # id are appended to rather than split at random, which keeps a million rows fast.
+    step = days * 86400 / count
+    start = now - timedelta(days=days)
+    prefix = rng.getrandbits(32)
     for n in range(count):
         language = rng.choices(languages, weights)[0]
         first, last = rng.choice(FIRST[language]), rng.choice(LAST[language])
-        created = now - timedelta(seconds=rng.random() * span)
+        created = start + timedelta(seconds=(n + rng.random()) * step)
         utm = rng.choice(UTM_SOURCES)
         yield {
-            "id": uuid.uuid4(),
+            "id": uuid.UUID(int=(int(created.timestamp() * 1000) << 80) | (prefix << 48) | n),
             "reference": f"D{run}{n:08d}",
             "submission_id": f"demo:{run}:{n}",
             "status": rng.choices(statuses, status_weights)[0],
@@ -119,6 +123,8 @@ async def insert_demo_leads(
     while done < count:
         batch = [row for _, row in zip(range(BATCH), rows, strict=False)]
         async with database.session() as session, write_transaction(session):
+            if database.is_sqlite:
+                await session.execute(text("PRAGMA cache_size=-131072"))  # 128 MiB
             await session.execute(insert(Lead), batch)
         done += len(batch)
     return done

@@ -4,12 +4,13 @@ coordinator's actions on it (status, note, reassignment, email retry), each an e
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -107,20 +108,33 @@ class LeadFilter:
             end = datetime.combine(self.date_to + timedelta(days=1), time(), UTC)
             where.append(Lead.created_at < end)
         if self.dead_email:
+            # Dead emails are few: the outbox status index finds them, not a probe per lead.
             where.append(
-                exists().where(OutboxMessage.lead_id == Lead.id, OutboxMessage.status == "dead")
+                Lead.id.in_(select(OutboxMessage.lead_id).where(OutboxMessage.status == "dead"))
             )
         if self.q:
-            needle = self.q.lower()
-            where.append(
-                or_(
-                    Lead.reference == self.q.upper(),
-                    Lead.email == self.q,
-                    func.lower(Lead.email).contains(needle, autoescape=True),
-                    func.lower(Lead.full_name).contains(needle, autoescape=True),
-                )
-            )
+            where.append(search_condition(self.q))
         return where
+
+
+REFERENCE = re.compile(r"Q-[2-9A-HJKMNP-Z]{6}")
+FULL_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def search_condition(q: str) -> ColumnElement[bool]:
+    """A reference or a whole email address is looked up by index; anything else is a
+    case-insensitive substring of the name, email or reference (a scan, newest first)."""
+    if REFERENCE.fullmatch(q.upper()):
+        return Lead.reference == q.upper()
+    if FULL_EMAIL.fullmatch(q):
+        local, _, domain = q.rpartition("@")
+        return or_(Lead.email == q, Lead.email == f"{local}@{domain.lower()}")
+    needle = q.lower()
+    return or_(
+        func.lower(Lead.reference).contains(needle, autoescape=True),
+        func.lower(Lead.email).contains(needle, autoescape=True),
+        func.lower(Lead.full_name).contains(needle, autoescape=True),
+    )
 
 
 @dataclass(frozen=True, slots=True)

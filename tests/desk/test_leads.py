@@ -82,6 +82,8 @@ async def test_filters_and_search(desk: AsyncTestClient, settings: Settings) -> 
     assert await refs("dead_email=1") == ["Q-CCCCCC"]
     assert await refs("q=dubois") == ["Q-AAAAAA"]
     assert await refs("q=MARIE%40EXAMPLE") == ["Q-AAAAAA"]
+    assert await refs("q=marie%40EXAMPLE.FR") == ["Q-AAAAAA"]
+    assert await refs("q=BBBB") == ["Q-BBBBBB"]
     assert await refs("q=q-bbbbbb") == ["Q-BBBBBB"]
     assert await refs("q=nobody") == []
 
