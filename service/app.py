@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             QuotePages,
             QuoteApi,
-            desk_router(),
+            desk_router(settings),
             LeadsApi,
             healthz,
             readyz,

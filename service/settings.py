@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     reply_within_hours: int = Field(default=48, ge=1)
 
     desk_idle_minutes: int = Field(default=60, ge=1)
+    desk_counts_seconds: float = Field(default=15, ge=0)
     sign_in_max_failures: int = Field(default=5, ge=1)
     sign_in_window_minutes: int = Field(default=15, ge=1)
 

@@ -35,6 +35,7 @@ from service.desk.facilitators import (
     set_active,
 )
 from service.desk.leads import (
+    CountsCache,
     Cursor,
     DeskActionRefused,
     LeadFilter,
@@ -46,7 +47,6 @@ from service.desk.leads import (
     list_leads,
     reassign,
     retry_email,
-    status_counts,
     treatment_choices,
 )
 from service.desk.mail_log import MAIL_STATUSES, get_message, list_messages, mail_counts
@@ -145,7 +145,9 @@ class DeskLeads(Controller):
         return back_to(request, "desk:leads")
 
     @get("/leads", name="desk:leads", cache=False)
-    async def leads(self, request: AnyRequest, session: AsyncSession) -> Template:
+    async def leads(
+        self, request: AnyRequest, session: AsyncSession, counts: CountsCache
+    ) -> Template:
         lead_filter = LeadFilter.from_query(request.query_params)
         cursor = Cursor.decode(request.query_params.get("after"))
         result = await list_leads(session=session, lead_filter=lead_filter, cursor=cursor)
@@ -155,7 +157,7 @@ class DeskLeads(Controller):
             page=result,
             filter=lead_filter,
             first_page=cursor is None,
-            counts=await status_counts(session=session),
+            counts=await counts.get(session=session),
             statuses=STATUSES,
             facilitators=await facilitator_choices(session=session),
             treatments=await treatment_choices(session=session),
@@ -198,8 +200,10 @@ class DeskLeads(Controller):
         session: AsyncSession,
         lead_id: uuid.UUID,
         coordinator: Coordinator,
+        counts: CountsCache,
     ) -> Redirect:
         new = (await form_of(request)).get("status", "")
+        counts.clear()
         await change_status(
             session=session, lead_id=lead_id, new_status=new, actor=coordinator.email, now=now_utc()
         )
@@ -449,12 +453,16 @@ def _refused(request: AnyRequest, exc: DeskActionRefused) -> Response[Any]:
     return back_to(request, "desk:leads")
 
 
-def desk_router() -> Router:
+def desk_router(settings: Settings) -> Router:
+    counts = CountsCache(ttl=settings.desk_counts_seconds)
     return Router(
         path="/desk",
         route_handlers=[DeskAuth, DeskLeads, DeskMail, DeskFacilitators, DeskStats, DeskTokens],
         guards=[desk_guard],
-        dependencies={"coordinator": Provide(current_coordinator, sync_to_thread=False)},
+        dependencies={
+            "coordinator": Provide(current_coordinator, sync_to_thread=False),
+            "counts": Provide(lambda: counts, sync_to_thread=False, use_cache=True),
+        },
         exception_handlers={
             SignInRequired: _sign_in_redirect,
             AdminOnly: _admin_only,

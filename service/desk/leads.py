@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -206,6 +207,27 @@ async def status_counts(*, session: AsyncSession) -> dict[str, int]:
     return counts
 
 
+class CountsCache:
+    """Counts per status for the list's header, kept for `ttl` seconds: counting a million
+    leads reads the whole status index (~85 ms on SQLite), the page itself takes ~1 ms.
+    This instance's own status changes clear it at once; other instances' show within `ttl`."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._counts: dict[str, int] | None = None
+        self._at = 0.0
+
+    async def get(self, *, session: AsyncSession) -> dict[str, int]:
+        now = monotonic()
+        if self._counts is None or now - self._at >= self.ttl:
+            self._counts = await status_counts(session=session)
+            self._at = now
+        return self._counts
+
+    def clear(self) -> None:
+        self._counts = None
+
+
 async def facilitator_choices(
     *, session: AsyncSession, active_only: bool = False
 ) -> list[Facilitator]:
@@ -216,8 +238,14 @@ async def facilitator_choices(
 
 
 async def treatment_choices(*, session: AsyncSession) -> list[str]:
-    # Distinct over the (treatment, created_at) index: a handful of values.
-    return list(await session.scalars(select(Lead.treatment).distinct().order_by(Lead.treatment)))
+    """The distinct treatments, by skipping along the (treatment, created_at) index: one seek
+    per value instead of a scan of every lead."""
+    step = select(func.min(Lead.treatment).label("value")).cte("step", recursive=True)
+    following = select(
+        select(func.min(Lead.treatment)).where(Lead.treatment > step.c.value).scalar_subquery()
+    ).where(step.c.value.is_not(None))
+    step = step.union_all(following)
+    return [v for v in await session.scalars(select(step.c.value)) if v is not None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ SIGN_IN_FAILED = "That email and password do not match an active account."
 SIGN_IN_THROTTLED = (
     "Too many failed sign-ins. For your security, please wait {minutes} minutes and try again."
 )
-SIGNED_OUT = "You are signed out."
 SIGN_IN_REQUIRED = "Please sign in to use the desk."
 ADMIN_ONLY = "Only an administrator can do this."
 API_TOKEN_REQUIRED = "Send a valid API token as 'Authorization: Bearer <token>'."
