@@ -118,3 +118,26 @@ def _verified(password_hash: str, password: str) -> bool:
 async def active_coordinator(*, session: AsyncSession, coordinator_id: int) -> Coordinator | None:
     coordinator = await session.get(Coordinator, coordinator_id)
     return coordinator if coordinator is not None and coordinator.active else None
+
+
+async def list_coordinators(*, session: AsyncSession) -> list[Coordinator]:
+    return list(await session.scalars(select(Coordinator).order_by(Coordinator.email)))
+
+
+async def set_coordinator_active(
+    *, session: AsyncSession, coordinator_id: int, active: bool, by: Coordinator
+) -> Coordinator:
+    """Enable or disable an account; a disabled account's sessions stop working at once
+    (the guard checks `active` on every request). Nobody can disable themselves."""
+    if coordinator_id == by.id and not active:
+        raise CannotDisableSelf
+    async with write_transaction(session):
+        coordinator = await session.get(Coordinator, coordinator_id)
+        if coordinator is None:
+            raise LookupError(coordinator_id)
+        coordinator.active = active
+    return coordinator
+
+
+class CannotDisableSelf(Exception):
+    """An administrator tried to disable their own account."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
@@ -23,7 +24,17 @@ from service.desk.access import (
     desk_guard,
     now_utc,
 )
-from service.desk.accounts import sign_in
+from service.desk.accounts import (
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    CannotDisableSelf,
+    CoordinatorExists,
+    PasswordTooShort,
+    create_coordinator,
+    list_coordinators,
+    set_coordinator_active,
+    sign_in,
+)
 from service.desk.export import csv_chunks, record_export
 from service.desk.facilitators import (
     RECENT_DAYS,
@@ -430,6 +441,85 @@ class DeskTokens(Controller):
         return back_to(request, "desk:tokens")
 
 
+class DeskCoordinators(Controller):
+    include_in_schema = False
+    opt = {ADMIN: True}  # noqa: RUF012 - read by litestar, never mutated
+
+    @get("/coordinators", name="desk:coordinators", cache=False)
+    async def coordinators(self, request: AnyRequest, session: AsyncSession) -> Template:
+        return await _coordinators_page(request, session, form={}, errors={})
+
+    @post("/coordinators", name="desk:coordinators:add")
+    async def add(self, request: AnyRequest, session: AsyncSession) -> Template | Redirect:
+        form = await form_of(request)
+        email, role, password = (
+            form.get("email", ""),
+            form.get("role", ""),
+            form.get("password", ""),
+        )
+        errors: dict[str, str] = {}
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+            await create_coordinator(
+                session=session,
+                email=email,
+                password=password,
+                role=role if role in ROLES else "coordinator",
+                now=now_utc(),
+            )
+        except EmailNotValidError:
+            errors["email"] = messages.COORDINATOR_EMAIL_INVALID
+        except CoordinatorExists:
+            errors["email"] = messages.COORDINATOR_EXISTS
+        except PasswordTooShort:
+            errors["password"] = messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)
+        if errors:
+            form.pop("password", None)
+            return await _coordinators_page(request, session, form=form, errors=errors, status=400)
+        flash(request, messages.COORDINATOR_CREATED.format(email=email))
+        return back_to(request, "desk:coordinators")
+
+    @post("/coordinators/{coordinator_id:int}/active", name="desk:coordinator:active")
+    async def active(
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        coordinator_id: int,
+        coordinator: Coordinator,
+    ) -> Redirect:
+        active = (await form_of(request)).get("active") == "1"
+        try:
+            await set_coordinator_active(
+                session=session, coordinator_id=coordinator_id, active=active, by=coordinator
+            )
+        except CannotDisableSelf:
+            raise DeskActionRefused(messages.COORDINATOR_SELF) from None
+        except LookupError:
+            raise NotFoundException from None
+        flash(request, messages.COORDINATOR_ENABLED if active else messages.COORDINATOR_DISABLED)
+        return back_to(request, "desk:coordinators")
+
+
+async def _coordinators_page(
+    request: AnyRequest,
+    session: AsyncSession,
+    *,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Template:
+    return page(
+        request,
+        "coordinators.html",
+        coordinators=await list_coordinators(session=session),
+        roles=ROLES,
+        form=form,
+        errors=errors,
+        min_password=MIN_PASSWORD_LENGTH,
+        status_code=status,
+    )
+
+
 def _sign_in_redirect(request: AnyRequest, _: SignInRequired) -> Response[Any]:
     return back_to(request, "desk:sign-in")
 
@@ -450,6 +540,8 @@ def _refused(request: AnyRequest, exc: DeskActionRefused) -> Response[Any]:
         return back_to(request, "desk:lead", lead_id=params["lead_id"])
     if "outbox_id" in params:
         return back_to(request, "desk:mail:message", outbox_id=params["outbox_id"])
+    if "coordinator_id" in params:
+        return back_to(request, "desk:coordinators")
     return back_to(request, "desk:leads")
 
 
@@ -457,7 +549,15 @@ def desk_router(settings: Settings) -> Router:
     counts = CountsCache(ttl=settings.desk_counts_seconds)
     return Router(
         path="/desk",
-        route_handlers=[DeskAuth, DeskLeads, DeskMail, DeskFacilitators, DeskStats, DeskTokens],
+        route_handlers=[
+            DeskAuth,
+            DeskLeads,
+            DeskMail,
+            DeskFacilitators,
+            DeskStats,
+            DeskTokens,
+            DeskCoordinators,
+        ],
         guards=[desk_guard],
         dependencies={
             "coordinator": Provide(current_coordinator, sync_to_thread=False),

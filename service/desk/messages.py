@@ -36,3 +36,8 @@ TOKEN_REVOKED = "Token revoked."
 
 PASSWORD_TOO_SHORT = "The password must be at least {min} characters long."
 COORDINATOR_EXISTS = "A coordinator with this email already exists."
+COORDINATOR_CREATED = "Account created for {email}. Give them the password in person or by phone."
+COORDINATOR_ENABLED = "Account enabled."
+COORDINATOR_DISABLED = "Account disabled: it can no longer sign in, and its sessions have ended."
+COORDINATOR_SELF = "You cannot disable your own account."
+COORDINATOR_EMAIL_INVALID = "Enter a valid email address."

@@ -13,10 +13,11 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.app import create_app
-from service.models import DeskSession
+from service.models import Coordinator, DeskSession
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.desk.conftest import add_coordinator, csrf_token, sign_in
+from tests.factories import fetch_all
 
 
 async def test_sign_in_replaces_session_id_and_opens_the_desk(
@@ -159,3 +160,37 @@ async def test_idle_session_expires(settings: Settings) -> None:
             )
         await engine.dispose()
         assert (await client.get("/desk/leads")).headers["location"] == "/desk/sign-in"
+
+
+async def test_admin_manages_coordinators_and_a_disabled_account_is_locked_out(
+    admin: AsyncTestClient, settings: Settings
+) -> None:
+    token = {"x-csrf-token": csrf_token(admin)}
+    short = await admin.post(
+        "/desk/coordinators",
+        headers=token,
+        data={"email": "new@example.org", "role": "coordinator", "password": "short"},
+    )
+    assert short.status_code == 400 and "at least 12 characters" in short.text
+    added = await admin.post(
+        "/desk/coordinators",
+        headers=token,
+        data={"email": "new@example.org", "role": "coordinator", "password": "a long password!"},
+    )
+    assert added.status_code == 303
+    async with AsyncTestClient(app=create_app(settings)) as other:
+        other.follow_redirects = False
+        assert (await sign_in(other, "new@example.org", "a long password!")).status_code == 303
+        assert (await other.get("/desk/leads")).status_code == 200
+        (new,) = [
+            c
+            for c in await fetch_all(settings.database_url, Coordinator)
+            if c.email == "new@example.org"
+        ]
+        disabled = await admin.post(
+            f"/desk/coordinators/{new.id}/active", headers=token, data={"active": "0"}
+        )
+        assert disabled.status_code == 303
+        assert (await other.get("/desk/leads")).headers["location"] == "/desk/sign-in"
+    page = await admin.get("/desk/coordinators")
+    assert "Account disabled" in page.text
