@@ -19,7 +19,7 @@ from service.db import write_transaction
 from service.desk import messages
 from service.desk.pipeline import STATUSES, allowed_next, can_move
 from service.mail.outbox import enqueue_facilitator_email
-from service.models import Consent, Facilitator, Lead, LeadEvent, OutboxMessage
+from service.models import Consent, DeskAudit, Facilitator, Lead, LeadEvent, OutboxMessage
 from service.settings import Settings
 
 PAGE_SIZE = 50
@@ -378,14 +378,17 @@ async def retry_email(
         message.next_attempt_at = now
         message.lease_expires_at = None
         message.updated_at = now
+        data = {"outbox_id": message.id, "email": message.kind, "was": previous}
         if message.lead_id is not None:
             session.add(
                 LeadEvent(
                     lead_id=message.lead_id,
                     kind="email_retry",
                     actor=actor,
-                    data={"outbox_id": message.id, "email": message.kind, "was": previous},
+                    data=data,
                     created_at=now,
                 )
             )
+        else:  # an email about no lead (an operator alert): recorded desk-wide
+            session.add(DeskAudit(actor=actor, action="email_retry", data=data, created_at=now))
     return message
