@@ -71,6 +71,13 @@ from service.models import Coordinator, Facilitator
 from service.settings import Settings
 
 AnyRequest = Request[Any, Any, Any]
+EMAIL_HTML_HEADERS = {
+    "Content-Security-Policy": (
+        "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "frame-ancestors 'self'"
+    ),
+    "X-Frame-Options": "SAMEORIGIN",
+}
 
 
 def flash(request: AnyRequest, message: str, *, error: bool = False) -> None:
@@ -295,6 +302,15 @@ class DeskMail(Controller):
         if message is None:
             raise NotFoundException
         return page(request, "mail_message.html", message=message)
+
+    @get("/mail/{outbox_id:int}/html", name="desk:mail:html", cache=False)
+    async def message_html(self, session: AsyncSession, outbox_id: int) -> Response[str]:
+        message = await get_message(session=session, outbox_id=outbox_id)
+        if message is None:
+            raise NotFoundException
+        # Shown inside the message page's sandboxed iframe: no scripts, no remote content,
+        # only the email's own inline styles, and framed by the desk alone.
+        return Response(message.html, media_type="text/html", headers=EMAIL_HTML_HEADERS)
 
 
 class DeskFacilitators(Controller):

@@ -39,9 +39,15 @@ async def test_mail_log_lists_filters_and_shows_a_message_safely(
     message = await desk.get(f"/desk/mail/{dead.id}")
     assert message.status_code == 200
     assert "550 5.1.1 mailbox unknown" in message.text and "Retry now" in message.text
-    assert re.search(r"<iframe[^>]*\ssandbox[\s>]", message.text)
-    assert "<script>alert(1)</script>" not in message.text  # only escaped, inside srcdoc/pre
+    frame = re.search(r'<iframe[^>]*\ssandbox\s[^>]*src="([^"]+)"', message.text)
+    assert frame and frame.group(1) == f"/desk/mail/{dead.id}/html"
+    assert "<script>alert(1)</script>" not in message.text  # the source is shown escaped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.text
+    framed = await desk.get(frame.group(1))
+    assert framed.text == dead.html  # exactly as queued, inside a sandbox without scripts
+    policy = framed.headers["content-security-policy"]
+    assert policy.startswith("sandbox;") and "script-src" not in policy
+    assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy
 
     retried = await desk.post(
         f"/desk/emails/{dead.id}/retry?from=mail", headers={"x-csrf-token": csrf_token(desk)}
