@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from service.db import Database
 
 DESK_SESSION_STORE = "desk_sessions"
+RENEW_EVERY = timedelta(minutes=1)  # idle expiry is kept to the minute
 ROTATE = "_rotate"  # set by sign-in: the next response carries a new session id
 
 
@@ -59,6 +60,17 @@ class DatabaseStore(Store):
         data = value.encode() if isinstance(value, str) else value
         ttl = _seconds(expires_in)
         now = datetime.now(UTC)
+        async with self.database.session() as session:
+            row = await session.get(DeskSession, _hashed(key))
+            if (
+                row is not None
+                and row.value == data
+                and ttl is not None
+                and row.expires_at is not None
+                and row.expires_at > now + ttl - RENEW_EVERY
+            ):
+                # Same data, renewed less than a minute ago: spare the write (and SQLite's lock).
+                return
         async with self.database.session() as session, write_transaction(session):
             await session.execute(delete(DeskSession).where(DeskSession.key == _hashed(key)))
             session.add(
