@@ -136,9 +136,28 @@ async def test_sign_out_ends_the_session_for_good(desk: AsyncTestClient) -> None
     assert (await desk.get("/desk/leads")).headers["location"] == "/desk/sign-in"
 
 
-async def test_desk_posts_without_csrf_token_are_refused(desk: AsyncTestClient) -> None:
-    response = await desk.post(f"/desk/leads/{uuid.uuid4()}/notes", data={"note": "hello"})
-    assert response.status_code == 403
+async def test_every_desk_post_without_csrf_token_is_refused(admin: AsyncTestClient) -> None:
+    posts = [
+        (path, url)
+        for path, method, url in _routes(admin.app)
+        if method == "POST" and path.startswith("/desk/")
+    ]
+    assert len(posts) >= 10
+    for path, url in posts:
+        response = await admin.post(url, data={"note": "hello", "status": "contacted"})
+        assert response.status_code == 403, path
+
+
+async def test_api_is_documented_with_bearer_auth(client: AsyncTestClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, method in (
+        ("/api/v1/leads", "get"),
+        ("/api/v1/leads/{lead_id}", "get"),
+        ("/api/v1/leads/{lead_id}", "patch"),
+    ):
+        assert schema["paths"][path][method]["security"] == [{"bearer": []}]
+    assert not any(path.startswith("/desk") for path in schema["paths"])
 
 
 async def test_coordinators_cannot_open_admin_pages(desk: AsyncTestClient) -> None:
