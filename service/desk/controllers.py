@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
 from litestar import Controller, Request, Response, Router, get, post
@@ -113,9 +114,10 @@ class DeskAuth(Controller):
 
     @get("/sign-in", name="desk:sign-in", opt={PUBLIC: True}, cache=False)
     async def sign_in_page(self, request: AnyRequest) -> Template | Redirect:
+        wanted = safe_next(request.query_params.get("next"))
         if request.session.get(SESSION_KEY):
             return back_to(request, "desk:leads")
-        return page(request, "sign_in.html", email="", error=None)
+        return page(request, "sign_in.html", email="", error=None, next=wanted)
 
     @post("/sign-in", name="desk:sign-in:submit", opt={PUBLIC: True})
     async def sign_in_submit(
@@ -143,11 +145,13 @@ class DeskAuth(Controller):
                 "sign_in.html",
                 email=form.get("email", ""),
                 error=error,
+                next=safe_next(form.get("next")),
                 status_code=status,
             )
         # A fresh session under a new id: a session id planted before sign-in is worthless.
         request.set_session({SESSION_KEY: result.coordinator.id, ROTATE: True})
-        return back_to(request, "desk:leads")
+        wanted = safe_next(form.get("next"))
+        return Redirect(wanted, status_code=303) if wanted else back_to(request, "desk:leads")
 
     @post("/sign-out", name="desk:sign-out")
     async def sign_out(self, request: AnyRequest) -> Redirect:
@@ -537,7 +541,19 @@ async def _coordinators_page(
 
 
 def _sign_in_redirect(request: AnyRequest, _: SignInRequired) -> Response[Any]:
-    return back_to(request, "desk:sign-in")
+    """To the sign-in page; a page asked for (GET) is where sign-in leads back to."""
+    target = request.app.route_reverse("desk:sign-in")
+    if request.method == "GET" and request.url.path != "/desk/":
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target += "?" + urlencode({"next": wanted})
+    return Redirect(target, status_code=303)
+
+
+def safe_next(value: str | None) -> str | None:
+    """Only a desk page of this site: never another host (`//evil`, `/\\evil`) or sign-in."""
+    if not value or not value.startswith("/desk/") or "\\" in value or "//" in value:
+        return None
+    return None if value.startswith("/desk/sign-") else value
 
 
 def _admin_only(request: AnyRequest, exc: AdminOnly) -> Response[Any]:

@@ -16,8 +16,8 @@ from service.app import create_app
 from service.models import Coordinator, DeskSession
 from service.settings import Settings
 from tests.conftest import make_settings
-from tests.desk.conftest import add_coordinator, csrf_token, sign_in
-from tests.factories import fetch_all
+from tests.desk.conftest import PASSWORD, add_coordinator, csrf_token, sign_in
+from tests.factories import fetch_all, hidden_inputs
 
 
 async def test_sign_in_replaces_session_id_and_opens_the_desk(
@@ -77,7 +77,7 @@ async def test_every_non_public_route_refuses_anonymous_clients(client: AsyncTes
         else:
             assert path.startswith("/desk"), f"{method} {path} is neither public nor guarded"
             assert response.status_code == 303, (method, path, response.status_code)
-            assert response.headers["location"] == "/desk/sign-in", (method, path)
+            assert response.headers["location"].startswith("/desk/sign-in"), (method, path)
         checked.append(path)
     assert "/desk/leads" in checked and "/desk/leads/{lead_id}/status" in checked
 
@@ -128,12 +128,12 @@ async def test_sign_in_is_throttled_per_ip_across_accounts(settings: Settings) -
 async def test_sign_out_ends_the_session_for_good(desk: AsyncTestClient) -> None:
     old = desk.cookies["quote_desk_session"]
     response = await desk.post("/desk/sign-out", headers={"x-csrf-token": csrf_token(desk)})
-    assert response.status_code == 303 and response.headers["location"] == "/desk/sign-in"
+    assert response.status_code == 303 and response.headers["location"].startswith("/desk/sign-in")
     assert (await desk.get("/desk/leads")).status_code == 303
     # The old cookie replayed by someone else is worthless.
     desk.cookies.clear()
     desk.cookies.set("quote_desk_session", old, domain="testserver.local")
-    assert (await desk.get("/desk/leads")).headers["location"] == "/desk/sign-in"
+    assert (await desk.get("/desk/leads")).headers["location"].startswith("/desk/sign-in")
 
 
 async def test_every_desk_post_without_csrf_token_is_refused(admin: AsyncTestClient) -> None:
@@ -178,7 +178,7 @@ async def test_idle_session_expires(settings: Settings) -> None:
                 update(DeskSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
             )
         await engine.dispose()
-        assert (await client.get("/desk/leads")).headers["location"] == "/desk/sign-in"
+        assert (await client.get("/desk/leads")).headers["location"].startswith("/desk/sign-in")
 
 
 async def test_admin_manages_coordinators_and_a_disabled_account_is_locked_out(
@@ -210,6 +210,24 @@ async def test_admin_manages_coordinators_and_a_disabled_account_is_locked_out(
             f"/desk/coordinators/{new.id}/active", headers=token, data={"active": "0"}
         )
         assert disabled.status_code == 303
-        assert (await other.get("/desk/leads")).headers["location"] == "/desk/sign-in"
+        assert (await other.get("/desk/leads")).headers["location"].startswith("/desk/sign-in")
     page = await admin.get("/desk/coordinators")
     assert "Account disabled" in page.text
+
+
+async def test_sign_in_leads_back_to_the_page_asked_for_and_only_to_the_desk(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    await add_coordinator(settings, "coco@example.org")
+    asked = await client.get("/desk/leads?status=won")
+    assert asked.headers["location"] == "/desk/sign-in?next=%2Fdesk%2Fleads%3Fstatus%3Dwon"
+    page = await client.get(asked.headers["location"])
+    form = hidden_inputs(page.text)
+    assert form["next"] == "/desk/leads?status=won"
+    response = await client.post(
+        "/desk/sign-in", data={**form, "email": "coco@example.org", "password": PASSWORD}
+    )
+    assert response.headers["location"] == "/desk/leads?status=won"
+    for evil in ("https://evil.example/", "//evil.example/desk/", "/desk/\\evil.example"):
+        page = await client.get("/desk/sign-in", params={"next": evil})
+        assert 'name="next"' not in page.text
