@@ -97,7 +97,12 @@ async def sign_in(
             coordinator.last_sign_in_at = now
             if _hasher.check_needs_rehash(coordinator.password_hash):
                 coordinator.password_hash = _hasher.hash(password)
-            await session.execute(delete(SignInFailure).where(SignInFailure.key == keys[0]))
+            # This account's failures are forgiven; everyone's old ones are no longer counted.
+            await session.execute(
+                delete(SignInFailure).where(
+                    (SignInFailure.key == keys[0]) | (SignInFailure.created_at <= now - window)
+                )
+            )
             return SignInResult(coordinator=coordinator)
         session.add_all(SignInFailure(key=key, created_at=now) for key in keys)
         await session.execute(

@@ -160,6 +160,8 @@ class DeskSessionBackend(ServerSideSessionBackend):
         if data.pop(ROTATE, False) or not session_id:
             if old_id:
                 await self.delete(old_id, store=store)
+            if isinstance(store, DatabaseStore):  # housekeeping, once per sign-in
+                await store.delete_expired()
             session_id = self.generate_session_id()
         await self.set(
             session_id=session_id, data=self.serialize_data(data, connection.scope), store=store
