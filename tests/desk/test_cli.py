@@ -65,3 +65,22 @@ async def test_demo_data_inserts_leads_the_desk_lists(settings: Settings) -> Non
     assert len(leads) == 120
     assert len({lead.reference for lead in leads}) == 120
     assert {lead.language for lead in leads} <= {"en", "fr", "nl", "de"}
+
+
+def test_access_log_leaves_out_query_strings() -> None:
+    """The desk's search puts names and emails in the query string; the access log drops it."""
+    import logging
+
+    from service.cli import WithoutQueryString
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/desk/leads?q=anna%40example.org", "1.1", 200),
+        None,
+    )
+    assert WithoutQueryString().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /desk/leads HTTP/1.1" 200'
