@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from litestar.testing import AsyncTestClient
 
+from service.db import Database
+from service.desk.demo import insert_demo_leads
+from service.desk.export import BATCH
 from service.models import DeskAudit, LeadEvent, OutboxMessage
 from service.settings import Settings
 from tests.desk.conftest import csrf_token
@@ -246,3 +249,16 @@ async def test_export_streams_the_filter_as_safe_csv(
     (audit,) = await fetch_all(settings.database_url, DeskAudit)
     assert audit.action == "export_csv" and audit.actor == "coco@example.org"
     assert audit.data == {"language": "fr"}
+
+
+async def test_export_crosses_batch_boundaries(desk: AsyncTestClient, settings: Settings) -> None:
+    database = Database(settings)
+    try:
+        await insert_demo_leads(database=database, count=BATCH + 7, now=datetime.now(UTC), seed=4)
+    finally:
+        await database.dispose()
+    response = await desk.get("/desk/leads/export.csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == BATCH + 7 == len({r["reference"] for r in rows})
+    stamps = [r["created_at"] for r in rows]
+    assert stamps == sorted(stamps, reverse=True)
