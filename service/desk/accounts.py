@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import write_transaction
+from service.desk import messages
 from service.models import Coordinator, SignInFailure
 
 ROLES = ("admin", "coordinator")
@@ -123,6 +125,28 @@ def _verified(password_hash: str, password: str) -> bool:
 async def active_coordinator(*, session: AsyncSession, coordinator_id: int) -> Coordinator | None:
     coordinator = await session.get(Coordinator, coordinator_id)
     return coordinator if coordinator is not None and coordinator.active else None
+
+
+async def register_coordinator(
+    *, session: AsyncSession, email: str, password: str, role: str, now: datetime
+) -> dict[str, str]:
+    """Create an account from the desk's form: the field errors a person reads, or {}."""
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+        await create_coordinator(
+            session=session,
+            email=email,
+            password=password,
+            role=role if role in ROLES else "coordinator",
+            now=now,
+        )
+    except EmailNotValidError:
+        return {"email": messages.COORDINATOR_EMAIL_INVALID}
+    except CoordinatorExists:
+        return {"email": messages.COORDINATOR_EXISTS}
+    except PasswordTooShort:
+        return {"password": messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)}
+    return {}
 
 
 async def list_coordinators(*, session: AsyncSession) -> list[Coordinator]:

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from email_validator import EmailNotValidError, validate_email
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
@@ -29,10 +28,8 @@ from service.desk.accounts import (
     MIN_PASSWORD_LENGTH,
     ROLES,
     CannotDisableSelf,
-    CoordinatorExists,
-    PasswordTooShort,
-    create_coordinator,
     list_coordinators,
+    register_coordinator,
     set_coordinator_active,
     sign_in,
 )
@@ -134,20 +131,7 @@ class DeskAuth(Controller):
             window=settings.sign_in_window(),
         )
         if result.coordinator is None:
-            error = (
-                messages.SIGN_IN_THROTTLED.format(minutes=settings.sign_in_window_minutes)
-                if result.throttled
-                else messages.SIGN_IN_FAILED
-            )
-            status = 429 if result.throttled else 400
-            return page(
-                request,
-                "sign_in.html",
-                email=form.get("email", ""),
-                error=error,
-                next=safe_next(form.get("next")),
-                status_code=status,
-            )
+            return _sign_in_refused(request, form, throttled=result.throttled, settings=settings)
         # A fresh session under a new id: a session id planted before sign-in is worthless.
         request.set_session({SESSION_KEY: result.coordinator.id, ROTATE: True})
         wanted = safe_next(form.get("next"))
@@ -472,31 +456,17 @@ class DeskCoordinators(Controller):
     @post("/coordinators", name="desk:coordinators:add")
     async def add(self, request: AnyRequest, session: AsyncSession) -> Template | Redirect:
         form = await form_of(request)
-        email, role, password = (
-            form.get("email", ""),
-            form.get("role", ""),
-            form.get("password", ""),
+        errors = await register_coordinator(
+            session=session,
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            role=form.get("role", ""),
+            now=now_utc(),
         )
-        errors: dict[str, str] = {}
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-            await create_coordinator(
-                session=session,
-                email=email,
-                password=password,
-                role=role if role in ROLES else "coordinator",
-                now=now_utc(),
-            )
-        except EmailNotValidError:
-            errors["email"] = messages.COORDINATOR_EMAIL_INVALID
-        except CoordinatorExists:
-            errors["email"] = messages.COORDINATOR_EXISTS
-        except PasswordTooShort:
-            errors["password"] = messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)
         if errors:
             form.pop("password", None)
             return await _coordinators_page(request, session, form=form, errors=errors, status=400)
-        flash(request, messages.COORDINATOR_CREATED.format(email=email))
+        flash(request, messages.COORDINATOR_CREATED.format(email=form.get("email", "").strip()))
         return back_to(request, "desk:coordinators")
 
     @post("/coordinators/{coordinator_id:int}/active", name="desk:coordinator:active")
@@ -537,6 +507,24 @@ async def _coordinators_page(
         errors=errors,
         min_password=MIN_PASSWORD_LENGTH,
         status_code=status,
+    )
+
+
+def _sign_in_refused(
+    request: AnyRequest, form: dict[str, str], *, throttled: bool, settings: Settings
+) -> Template:
+    """The same answer whether or not the email exists; 429 while throttled."""
+    if throttled:
+        error = messages.SIGN_IN_THROTTLED.format(minutes=settings.sign_in_window_minutes)
+    else:
+        error = messages.SIGN_IN_FAILED
+    return page(
+        request,
+        "sign_in.html",
+        email=form.get("email", ""),
+        error=error,
+        next=safe_next(form.get("next")),
+        status_code=429 if throttled else 400,
     )
 
 
