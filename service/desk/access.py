@@ -47,6 +47,8 @@ async def desk_guard(
         async with _database(connection).session() as session:
             coordinator = await active_coordinator(session=session, coordinator_id=coordinator_id)
     if coordinator is None:
+        if coordinator_id is not None:  # a disabled or deleted account: end its session
+            connection.clear_session()
         raise SignInRequired(messages.SIGN_IN_REQUIRED)
     if handler.opt.get(ADMIN) and coordinator.role != "admin":
         raise AdminOnly(messages.ADMIN_ONLY)

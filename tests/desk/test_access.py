@@ -211,6 +211,7 @@ async def test_admin_manages_coordinators_and_a_disabled_account_is_locked_out(
         )
         assert disabled.status_code == 303
         assert (await other.get("/desk/leads")).headers["location"].startswith("/desk/sign-in")
+        assert (await other.get("/desk/sign-in")).status_code == 200  # no redirect loop
     page = await admin.get("/desk/coordinators")
     assert "Account disabled" in page.text
 
