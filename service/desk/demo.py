@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 
 from service.db import Database, write_transaction
 from service.models import Facilitator, Lead
 
 BATCH = 5000
+LEADS: Table = Lead.__table__  # type: ignore[assignment]
 
 FIRST = {
     "en": ["James", "Olivia", "Harry", "Amelia", "George", "Emily", "Jack", "Grace", "Noah"],
@@ -125,6 +126,8 @@ async def insert_demo_leads(
         async with database.session() as session, write_transaction(session):
             if database.is_sqlite:
                 await session.execute(text("PRAGMA cache_size=-131072"))  # 128 MiB
-            await session.execute(insert(Lead), batch)
+            # Core insert on the table: a plain executemany, several times faster than the
+            # ORM's bulk path for this many rows (the column types still convert the values).
+            await session.execute(insert(LEADS), batch)
         done += len(batch)
     return done
