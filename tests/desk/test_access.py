@@ -232,3 +232,20 @@ async def test_sign_in_leads_back_to_the_page_asked_for_and_only_to_the_desk(
     for evil in ("https://evil.example/", "//evil.example/desk/", "/desk/\\evil.example"):
         page = await client.get("/desk/sign-in", params={"next": evil})
         assert 'name="next"' not in page.text
+
+
+async def test_session_cookie_is_secure_in_production(settings: Settings) -> None:
+    production = make_settings(settings.database_url, env="production", secret_key="s" * 48)
+    await add_coordinator(settings, "coco@example.org")
+    async with AsyncTestClient(
+        app=create_app(production), base_url="https://desk.example"
+    ) as client:
+        client.follow_redirects = False
+        response = await sign_in(client, "coco@example.org")
+        cookie = next(
+            c
+            for c in response.headers.get_list("set-cookie")
+            if c.startswith("quote_desk_session=")
+        )
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert f"Max-Age={60 * production.desk_idle_minutes}" in cookie
