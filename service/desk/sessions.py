@@ -18,6 +18,7 @@ from litestar.stores.base import Store
 from litestar.types import Empty
 from litestar.utils.dataclass import extract_dataclass_items
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from service.models import DeskSession
 
@@ -71,11 +72,17 @@ class DatabaseStore(Store):
             ):
                 # Same data, renewed less than a minute ago: spare the write (and SQLite's lock).
                 return
+        expires_at = now + ttl if ttl else None
+        dialect = postgresql if self.database.url.startswith("postgresql") else sqlite
+        # One upsert: two requests of the same browser at once both succeed (last one wins).
+        upsert = dialect.insert(DeskSession).values(
+            key=_hashed(key), value=data, expires_at=expires_at
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["key"], set_={"value": data, "expires_at": expires_at}
+        )
         async with self.database.session() as session, write_transaction(session):
-            await session.execute(delete(DeskSession).where(DeskSession.key == _hashed(key)))
-            session.add(
-                DeskSession(key=_hashed(key), value=data, expires_at=now + ttl if ttl else None)
-            )
+            await session.execute(upsert)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         now = datetime.now(UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -262,3 +263,22 @@ async def test_export_crosses_batch_boundaries(desk: AsyncTestClient, settings: 
     assert len(rows) == BATCH + 7 == len({r["reference"] for r in rows})
     stamps = [r["created_at"] for r in rows]
     assert stamps == sorted(stamps, reverse=True)
+
+
+async def test_concurrent_actions_of_one_coordinator_all_land(
+    desk: AsyncTestClient, settings: Settings
+) -> None:
+    """Several tabs at once: every action and its session update succeed."""
+    lead = lead_row()
+    await insert(settings.database_url, lead)
+    token = {"x-csrf-token": csrf_token(desk)}
+    responses = await asyncio.gather(
+        *(
+            desk.post(f"/desk/leads/{lead.id}/notes", data={"note": f"note {n}"}, headers=token)
+            for n in range(6)
+        )
+    )
+    assert [r.status_code for r in responses] == [303] * 6
+    notes = [e.data["text"] for e in await fetch_all(settings.database_url, LeadEvent)]
+    assert sorted(notes) == [f"note {n}" for n in range(6)]
+    assert (await desk.get("/desk/leads")).status_code == 200
