@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import write_transaction
 from service.desk import messages
-from service.models import Coordinator, SignInFailure
+from service.models import Coordinator, DeskAudit, SignInFailure
 
 ROLES = ("admin", "coordinator")
 MIN_PASSWORD_LENGTH = 12
@@ -97,6 +97,9 @@ async def sign_in(
             coordinator is not None and coordinator.active
         ):
             coordinator.last_sign_in_at = now
+            session.add(
+                DeskAudit(actor=coordinator.email, action="sign_in", data={}, created_at=now)
+            )
             if _hasher.check_needs_rehash(coordinator.password_hash):
                 coordinator.password_hash = _hasher.hash(password)
             # This account's failures are forgiven; everyone's old ones are no longer counted.

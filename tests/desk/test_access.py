@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.app import create_app
-from service.models import Coordinator, DeskSession
+from service.models import Coordinator, DeskAudit, DeskSession
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.desk.conftest import PASSWORD, add_coordinator, csrf_token, sign_in
@@ -33,6 +33,8 @@ async def test_sign_in_replaces_session_id_and_opens_the_desk(
     assert "httponly" in cookie and "samesite=lax" in cookie
     page = await client.get("/desk/leads")
     assert page.status_code == 200 and "coco@example.org" in page.text
+    audit = await fetch_all(settings.database_url, DeskAudit)
+    assert [(a.actor, a.action) for a in audit] == [("coco@example.org", "sign_in")]
 
 
 PUBLIC_ROUTES = {
