@@ -202,3 +202,31 @@ async def test_api_pages_with_a_cursor(desk: AsyncTestClient, settings: Settings
         seen += [lead["reference"] for lead in body["leads"]]
         url = f"/api/v1/leads?limit=2&cursor={body['next_cursor']}" if body["next_cursor"] else ""
     assert len(seen) == 5 == len(set(seen))
+
+
+async def test_every_screen_keeps_to_the_strict_csp(
+    admin: AsyncTestClient, settings: Settings
+) -> None:
+    """No inline script or style anywhere in the desk: the CSP would block them."""
+    clinic = facilitator_row()
+    await insert(settings.database_url, clinic)
+    lead = lead_row(facilitator_id=clinic.id)
+    message = outbox_row(lead, html='<p style="color:red">Hi</p><script>x()</script>')
+    await insert(settings.database_url, lead, message)
+    for url in (
+        "/desk/sign-in",
+        "/desk/leads",
+        f"/desk/leads/{lead.id}",
+        "/desk/mail",
+        f"/desk/mail/{message.id}",
+        "/desk/stats",
+        "/desk/facilitators",
+        "/desk/facilitators/new",
+        f"/desk/facilitators/{clinic.id}",
+        "/desk/tokens",
+        "/desk/coordinators",
+    ):
+        page = await admin.get(url)
+        assert page.status_code in (200, 303), url
+        assert not re.search(r"<script|<style|<[^>]*\sstyle=|\son[a-z]+=", page.text), url
+        assert "default-src 'self'" in page.headers["content-security-policy"], url
