@@ -171,7 +171,7 @@ class LeadsApi(Controller):
             await add_note(
                 session=session, lead_id=lead_id, text=data.note, actor=coordinator.email, now=now
             )
-        await session.rollback()  # a fresh read after the writes
+        session.expire_all()  # read the lead again, with the events just written
         return await _detail(session, lead_id)
 
 
