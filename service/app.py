@@ -7,9 +7,14 @@ from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 
 from service.db import Database, provide_session
+from service.desk.api import LeadsApi
+from service.desk.controllers import desk_router
+from service.desk.sessions import DESK_SESSION_STORE, DatabaseStore
 from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.controllers import QuoteApi, QuotePages
@@ -28,6 +33,15 @@ SECURITY_HEADERS = [
     ResponseHeader(name="Referrer-Policy", value="same-origin"),
 ]
 SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
+
+
+def desk_session_store(settings: Settings, database: Database) -> Store:
+    """Desk sessions live in Redis when QUOTE_REDIS_URL is set, else in the database."""
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url).with_namespace("desk_sessions")
+    return DatabaseStore(database)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -61,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             QuotePages,
             QuoteApi,
+            desk_router(settings),
+            LeadsApi,
             healthz,
             readyz,
             create_static_files_router(path="/static", directories=[settings.static_dir]),
@@ -74,13 +90,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "database": database, "mailer": mailer}),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
+        stores={DESK_SESSION_STORE: desk_session_store(settings, database)},
         csrf_config=settings.csrf_config(),
         template_config=settings.template_config(),
-        middleware=middleware,
+        middleware=[settings.session_config().middleware, *middleware],
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(
-            title="Quote Desk", version="1", path="/schema", description=__doc__
+            title="Quote Desk",
+            version="1",
+            path="/schema",
+            description=__doc__,
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A personal API token created in the desk (API tokens).",
+                    )
+                }
+            ),
         ),
         debug=False,
     )

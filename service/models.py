@@ -1,4 +1,5 @@
-"""SQLAlchemy tables: leads, their consent proof and timeline, facilitators, the email outbox."""
+"""SQLAlchemy tables: leads, their consent proof and timeline, facilitators, the email outbox,
+and the coordinator desk (accounts, sessions, sign-in throttling, audit, API tokens)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -140,6 +142,10 @@ class Lead(Base):
         Index("ix_leads_status_created_at", "status", "created_at"),
         # Routing counts each facilitator's recent leads; the desk filters by facilitator.
         Index("ix_leads_facilitator_id_created_at", "facilitator_id", "created_at"),
+        # The desk's language and treatment filters, newest first; exact email search.
+        Index("ix_leads_language_created_at", "language", "created_at"),
+        Index("ix_leads_treatment_created_at", "treatment", "created_at"),
+        Index("ix_leads_email", "email"),
     )
 
 
@@ -219,3 +225,69 @@ class OutboxMessage(Base):
         # or status sending with an expired lease.
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     )
+
+
+class Coordinator(Base):
+    """A person who signs in to the desk. `admin` also manages coordinators and facilitators."""
+
+    __tablename__ = "coordinators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="coordinator")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeskSession(Base):
+    """Server-side desk session data, keyed by the SHA-256 of the session id in the cookie."""
+
+    __tablename__ = "desk_sessions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class SignInFailure(Base):
+    """One failed sign-in, under a hashed key (`account:<email>` or `ip:<address>`)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_sign_in_failures_key_created_at", "key", "created_at"),)
+
+
+class DeskAudit(Base):
+    """Desk-wide actions that belong to no single lead, such as a CSV export."""
+
+    __tablename__ = "desk_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    coordinator_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinators.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    coordinator: Mapped[Coordinator] = relationship()

@@ -16,6 +16,8 @@ from litestar.template.config import TemplateConfig
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.desk.sessions import DESK_SESSION_STORE, DeskSessionConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "development-only-secret-key-change-me"  # noqa: S105 - refused in production below
 
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
     static_dir: Path = ROOT / "static"
     var_dir: Path = ROOT / "var"
     reply_within_hours: int = Field(default=48, ge=1)
+
+    desk_idle_minutes: int = Field(default=60, ge=1)
+    desk_counts_seconds: float = Field(default=15, ge=0)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -117,6 +124,21 @@ class Settings(BaseSettings):
             cookie_httponly=True,
             header_name="x-csrf-token",
             exclude=["/api/"],
+        )
+
+    def sign_in_window(self) -> timedelta:
+        return timedelta(minutes=self.sign_in_window_minutes)
+
+    def session_config(self) -> DeskSessionConfig:
+        """Desk sessions: server-side (database or Redis), idle expiry, id replaced at sign-in."""
+        return DeskSessionConfig(
+            key="quote_desk_session",
+            max_age=self.desk_idle_minutes * 60,
+            secure=self.env is Env.production,
+            httponly=True,
+            samesite="lax",
+            store=DESK_SESSION_STORE,
+            exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/schema"],
         )
 
     def template_config(self) -> TemplateConfig[JinjaTemplateEngine]:

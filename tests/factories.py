@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,6 +107,69 @@ async def outbox_rows(database_url: str) -> list[OutboxMessage]:
         await engine.dispose()
 
 
+_counter = iter(range(1, 10**9))
+
+
+def lead_row(**overrides: Any) -> Lead:
+    """A stored lead as the form would have left it, with overrides."""
+    n = next(_counter)
+    now = overrides.pop("created_at", None) or datetime.now(UTC)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "reference": f"Q-T{n:05d}",
+        "submission_id": uuid.uuid4().hex,
+        "status": "new",
+        "source": "form",
+        "full_name": f"Patient {n}",
+        "email": f"patient{n}@example.org",
+        "phone": "+32470123456",
+        "country": "BE",
+        "language": "en",
+        "treatment": "Stem cell therapy for stroke rehabilitation",
+        "destination": "Belgium",
+        "contact_method": "email",
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(overrides)
+    return Lead(**values)
+
+
+def facilitator_row(**overrides: Any) -> Facilitator:
+    n = next(_counter)
+    values: dict[str, Any] = {"name": f"Clinic {n}", "email": f"clinic{n}@example.com"}
+    values.update(overrides)
+    return Facilitator(**values)
+
+
+def outbox_row(lead: Lead | None, **overrides: Any) -> OutboxMessage:
+    values: dict[str, Any] = {
+        "lead_id": lead.id if lead else None,
+        "kind": "patient_confirmation",
+        "recipient": lead.email if lead else "someone@example.org",
+        "subject": "We received your request",
+        "text": "Thank you, we received your request.",
+        "html": "<p>Thank you, we <b>received</b> your request.</p>",
+        "message_id": f"<{uuid.uuid4().hex}@test>",
+        "status": "sent",
+    }
+    values.update(overrides)
+    return OutboxMessage(**values)
+
+
+async def insert(database_url: str, *rows: Any) -> None:
+    """Store rows directly (leads, facilitators, outbox messages...), in the order given."""
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            for row in rows:
+                session.add(row)
+                await session.flush()
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
 async def add_facilitators(database_url: str, *specs: dict[str, Any]) -> list[Facilitator]:
     """Facilitators through the same service the `quote-desk facilitator add` command uses."""
     database = Database(make_settings(database_url))
@@ -117,3 +181,12 @@ async def add_facilitators(database_url: str, *specs: dict[str, Any]) -> list[Fa
         )
     finally:
         await database.dispose()
+
+
+async def fetch_all(database_url: str, model: Any) -> list[Any]:
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            return list(await session.scalars(select(model)))
+    finally:
+        await engine.dispose()

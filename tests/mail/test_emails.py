@@ -176,6 +176,7 @@ async def test_no_form_value_adds_a_header_or_a_recipient(
     (lead,) = await stored_leads(settings.database_url)
     database = Database(settings)
     try:
+
         def tamper_and_enqueue(session: Session) -> None:
             session.execute(
                 update(Lead).values(

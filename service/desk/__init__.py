@@ -1,0 +1,1 @@
+"""The coordinator desk: sign-in, lead review, pipeline, facilitators, mail log, export, stats."""

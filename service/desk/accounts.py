@@ -1,0 +1,175 @@
+"""Coordinator accounts: argon2 password hashes, sign-in with throttling per account and per IP."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db import write_transaction
+from service.desk import messages
+from service.models import Coordinator, DeskAudit, SignInFailure
+
+ROLES = ("admin", "coordinator")
+MIN_PASSWORD_LENGTH = 12
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so an unknown email costs the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+class CoordinatorExists(Exception):
+    """A coordinator with this email is already registered."""
+
+
+class PasswordTooShort(Exception):
+    """The password is shorter than MIN_PASSWORD_LENGTH."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    coordinator: Coordinator | None
+    throttled: bool = False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _failure_key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+async def create_coordinator(
+    *, session: AsyncSession, email: str, password: str, role: str, now: datetime
+) -> Coordinator:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordTooShort
+    email = normalise_email(email)
+    async with write_transaction(session):
+        if await session.scalar(select(Coordinator.id).where(Coordinator.email == email)):
+            raise CoordinatorExists
+        coordinator = Coordinator(
+            email=email,
+            password_hash=_hasher.hash(password),
+            role=role,
+            active=True,
+            created_at=now,
+        )
+        session.add(coordinator)
+    return coordinator
+
+
+async def sign_in(
+    *,
+    session: AsyncSession,
+    email: str,
+    password: str,
+    ip: str | None,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+) -> SignInResult:
+    """Check the password; count failures per account and per IP, and refuse while either key
+    has `max_failures` within `window`. Unknown emails are counted and timed like known ones."""
+    email = normalise_email(email)
+    keys = [_failure_key("account", email)]
+    if ip:
+        keys.append(_failure_key("ip", ip))
+    async with write_transaction(session):
+        recent = await session.execute(
+            select(SignInFailure.key, func.count())
+            .where(SignInFailure.key.in_(keys), SignInFailure.created_at > now - window)
+            .group_by(SignInFailure.key)
+        )
+        if any(count >= max_failures for _, count in recent.all()):
+            return SignInResult(coordinator=None, throttled=True)
+        coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == email))
+        if _verified(coordinator.password_hash if coordinator else _DUMMY_HASH, password) and (
+            coordinator is not None and coordinator.active
+        ):
+            coordinator.last_sign_in_at = now
+            session.add(
+                DeskAudit(actor=coordinator.email, action="sign_in", data={}, created_at=now)
+            )
+            if _hasher.check_needs_rehash(coordinator.password_hash):
+                coordinator.password_hash = _hasher.hash(password)
+            # This account's failures are forgiven; everyone's old ones are no longer counted.
+            await session.execute(
+                delete(SignInFailure).where(
+                    (SignInFailure.key == keys[0]) | (SignInFailure.created_at <= now - window)
+                )
+            )
+            return SignInResult(coordinator=coordinator)
+        session.add_all(SignInFailure(key=key, created_at=now) for key in keys)
+        await session.execute(
+            delete(SignInFailure).where(
+                SignInFailure.key.in_(keys), SignInFailure.created_at <= now - window
+            )
+        )
+    return SignInResult(coordinator=None)
+
+
+def _verified(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def active_coordinator(*, session: AsyncSession, coordinator_id: int) -> Coordinator | None:
+    coordinator = await session.get(Coordinator, coordinator_id)
+    return coordinator if coordinator is not None and coordinator.active else None
+
+
+async def register_coordinator(
+    *, session: AsyncSession, email: str, password: str, role: str, now: datetime
+) -> dict[str, str]:
+    """Create an account from the desk's form: the field errors a person reads, or {}."""
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+        await create_coordinator(
+            session=session,
+            email=email,
+            password=password,
+            role=role if role in ROLES else "coordinator",
+            now=now,
+        )
+    except EmailNotValidError:
+        return {"email": messages.COORDINATOR_EMAIL_INVALID}
+    except CoordinatorExists:
+        return {"email": messages.COORDINATOR_EXISTS}
+    except PasswordTooShort:
+        return {"password": messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)}
+    return {}
+
+
+async def list_coordinators(*, session: AsyncSession) -> list[Coordinator]:
+    return list(await session.scalars(select(Coordinator).order_by(Coordinator.email)))
+
+
+async def set_coordinator_active(
+    *, session: AsyncSession, coordinator_id: int, active: bool, by: Coordinator
+) -> Coordinator:
+    """Enable or disable an account; a disabled account's sessions stop working at once
+    (the guard checks `active` on every request). Nobody can disable themselves."""
+    if coordinator_id == by.id and not active:
+        raise CannotDisableSelf
+    async with write_transaction(session):
+        coordinator = await session.get(Coordinator, coordinator_id)
+        if coordinator is None:
+            raise LookupError(coordinator_id)
+        coordinator.active = active
+    return coordinator
+
+
+class CannotDisableSelf(Exception):
+    """An administrator tried to disable their own account."""

@@ -1,0 +1,90 @@
+"""Desk accounts (administrators only)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.desk import messages
+from service.desk.access import (
+    ADMIN,
+    now_utc,
+)
+from service.desk.accounts import (
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    CannotDisableSelf,
+    list_coordinators,
+    register_coordinator,
+    set_coordinator_active,
+)
+from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
+from service.desk.leads import DeskActionRefused
+from service.models import Coordinator
+
+
+class DeskCoordinators(Controller):
+    include_in_schema = False
+    opt = {ADMIN: True}
+
+    @get("/coordinators", name="desk:coordinators", cache=False)
+    async def coordinators(self, request: AnyRequest, session: AsyncSession) -> Template:
+        return await _coordinators_page(request, session, form={}, errors={})
+
+    @post("/coordinators", name="desk:coordinators:add")
+    async def add(self, request: AnyRequest, session: AsyncSession) -> Template | Redirect:
+        form = await form_of(request)
+        errors = await register_coordinator(
+            session=session,
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            role=form.get("role", ""),
+            now=now_utc(),
+        )
+        if errors:
+            form.pop("password", None)
+            return await _coordinators_page(request, session, form=form, errors=errors, status=400)
+        flash(request, messages.COORDINATOR_CREATED.format(email=form.get("email", "").strip()))
+        return back_to(request, "desk:coordinators")
+
+    @post("/coordinators/{coordinator_id:int}/active", name="desk:coordinator:active")
+    async def active(
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        coordinator_id: int,
+        coordinator: Coordinator,
+    ) -> Redirect:
+        active = (await form_of(request)).get("active") == "1"
+        try:
+            await set_coordinator_active(
+                session=session, coordinator_id=coordinator_id, active=active, by=coordinator
+            )
+        except CannotDisableSelf:
+            raise DeskActionRefused(messages.COORDINATOR_SELF) from None
+        except LookupError:
+            raise NotFoundException from None
+        flash(request, messages.COORDINATOR_ENABLED if active else messages.COORDINATOR_DISABLED)
+        return back_to(request, "desk:coordinators")
+
+
+async def _coordinators_page(
+    request: AnyRequest,
+    session: AsyncSession,
+    *,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Template:
+    return page(
+        request,
+        "coordinators.html",
+        coordinators=await list_coordinators(session=session),
+        roles=ROLES,
+        form=form,
+        errors=errors,
+        min_password=MIN_PASSWORD_LENGTH,
+        status_code=status,
+    )

@@ -1,0 +1,154 @@
+"""The leads list, one lead, its pipeline, notes, reassignment, email retry and export."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, post
+from litestar.response import Redirect, Stream, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db import Database
+from service.desk import messages
+from service.desk.access import now_utc
+from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
+from service.desk.export import csv_chunks, record_export
+from service.desk.leads import (
+    CountsCache,
+    Cursor,
+    LeadFilter,
+    add_note,
+    change_status,
+    facilitator_choices,
+    lead_record,
+    list_leads,
+    reassign,
+    retry_email,
+    treatment_choices,
+)
+from service.desk.pipeline import STATUSES
+from service.leads.schemas import LANGUAGES
+from service.models import Coordinator
+from service.settings import Settings
+
+
+class DeskLeads(Controller):
+    include_in_schema = False
+
+    @get("/", name="desk:home", cache=False)
+    async def home(self, request: AnyRequest) -> Redirect:
+        return back_to(request, "desk:leads")
+
+    @get("/leads", name="desk:leads", cache=False)
+    async def leads(
+        self, request: AnyRequest, session: AsyncSession, counts: CountsCache
+    ) -> Template:
+        lead_filter = LeadFilter.from_query(request.query_params)
+        cursor = Cursor.decode(request.query_params.get("after"))
+        result = await list_leads(session=session, lead_filter=lead_filter, cursor=cursor)
+        return page(
+            request,
+            "leads.html",
+            page=result,
+            filter=lead_filter,
+            first_page=cursor is None,
+            counts=await counts.get(session=session),
+            statuses=STATUSES,
+            facilitators=await facilitator_choices(session=session),
+            treatments=await treatment_choices(session=session),
+            languages=LANGUAGES,
+        )
+
+    @get("/leads/export.csv", name="desk:leads:export", cache=False)
+    async def export(
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        database: Database,
+        coordinator: Coordinator,
+    ) -> Stream:
+        lead_filter = LeadFilter.from_query(request.query_params)
+        await record_export(
+            session=session, lead_filter=lead_filter, actor=coordinator.email, now=now_utc()
+        )
+        stamp = now_utc().strftime("%Y%m%d-%H%M")
+        return Stream(
+            csv_chunks(database=database, lead_filter=lead_filter),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="leads-{stamp}.csv"'},
+        )
+
+    @get("/leads/{lead_id:uuid}", name="desk:lead", cache=False)
+    async def lead(
+        self, request: AnyRequest, session: AsyncSession, lead_id: uuid.UUID
+    ) -> Template:
+        record = await lead_record(session=session, lead_id=lead_id)
+        facilitators = await facilitator_choices(session=session, active_only=True)
+        return page(
+            request, "lead.html", record=record, lead=record.lead, facilitators=facilitators
+        )
+
+    @post("/leads/{lead_id:uuid}/status", name="desk:lead:status")
+    async def status(
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        lead_id: uuid.UUID,
+        coordinator: Coordinator,
+        counts: CountsCache,
+    ) -> Redirect:
+        new = (await form_of(request)).get("status", "")
+        counts.clear()
+        await change_status(
+            session=session, lead_id=lead_id, new_status=new, actor=coordinator.email, now=now_utc()
+        )
+        flash(request, messages.STATUS_CHANGED.format(new=new))
+        return back_to(request, "desk:lead", lead_id=lead_id)
+
+    @post("/leads/{lead_id:uuid}/notes", name="desk:lead:note")
+    async def note(
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        lead_id: uuid.UUID,
+        coordinator: Coordinator,
+    ) -> Redirect:
+        text = (await form_of(request)).get("note", "")
+        await add_note(
+            session=session, lead_id=lead_id, text=text, actor=coordinator.email, now=now_utc()
+        )
+        flash(request, messages.NOTE_ADDED)
+        return back_to(request, "desk:lead", lead_id=lead_id)
+
+    @post("/leads/{lead_id:uuid}/reassign", name="desk:lead:reassign")
+    async def reassign(
+        self,
+        request: AnyRequest,
+        session: AsyncSession,
+        lead_id: uuid.UUID,
+        coordinator: Coordinator,
+        settings: Settings,
+    ) -> Redirect:
+        chosen = (await form_of(request)).get("facilitator_id", "")
+        facilitator = await reassign(
+            session=session,
+            lead_id=lead_id,
+            facilitator_id=int(chosen) if chosen.isdigit() else 0,
+            actor=coordinator.email,
+            settings=settings,
+            now=now_utc(),
+        )
+        flash(request, messages.REASSIGNED.format(name=facilitator.name))
+        return back_to(request, "desk:lead", lead_id=lead_id)
+
+    @post("/emails/{outbox_id:int}/retry", name="desk:email:retry")
+    async def retry(
+        self, request: AnyRequest, session: AsyncSession, outbox_id: int, coordinator: Coordinator
+    ) -> Redirect:
+        message = await retry_email(
+            session=session, outbox_id=outbox_id, actor=coordinator.email, now=now_utc()
+        )
+        flash(request, messages.RETRY_QUEUED)
+        if message.lead_id is not None and request.query_params.get("from") != "mail":
+            return back_to(request, "desk:lead", lead_id=message.lead_id)
+        return back_to(request, "desk:mail:message", outbox_id=outbox_id)

@@ -1,0 +1,55 @@
+"""The mail log and one email as it was queued."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.desk.controllers.web import AnyRequest, page
+from service.desk.mail_log import MAIL_STATUSES, get_message, list_messages, mail_counts
+
+EMAIL_HTML_HEADERS = {
+    "Content-Security-Policy": (
+        "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "frame-ancestors 'self'"
+    ),
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+class DeskMail(Controller):
+    include_in_schema = False
+
+    @get("/mail", name="desk:mail", cache=False)
+    async def mail(self, request: AnyRequest, session: AsyncSession) -> Template:
+        status = request.query_params.get("status", "")
+        before = request.query_params.get("before", "")
+        result = await list_messages(
+            session=session, status=status, before=int(before) if before.isdigit() else None
+        )
+        return page(
+            request,
+            "mail.html",
+            page=result,
+            status=status,
+            statuses=MAIL_STATUSES,
+            counts=await mail_counts(session=session),
+        )
+
+    @get("/mail/{outbox_id:int}", name="desk:mail:message", cache=False)
+    async def message(self, request: AnyRequest, session: AsyncSession, outbox_id: int) -> Template:
+        message = await get_message(session=session, outbox_id=outbox_id)
+        if message is None:
+            raise NotFoundException
+        return page(request, "mail_message.html", message=message)
+
+    @get("/mail/{outbox_id:int}/html", name="desk:mail:html", cache=False)
+    async def message_html(self, session: AsyncSession, outbox_id: int) -> Response[str]:
+        message = await get_message(session=session, outbox_id=outbox_id)
+        if message is None:
+            raise NotFoundException
+        # Shown inside the message page's sandboxed iframe: no scripts, no remote content,
+        # only the email's own inline styles, and framed by the desk alone.
+        return Response(message.html, media_type="text/html", headers=EMAIL_HTML_HEADERS)

@@ -1,0 +1,56 @@
+"""Personal API tokens."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.desk import messages
+from service.desk.access import now_utc
+from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
+from service.desk.tokens import create_token, revoke_token, tokens_of
+from service.models import Coordinator
+
+
+class DeskTokens(Controller):
+    include_in_schema = False
+
+    @get("/tokens", name="desk:tokens", cache=False)
+    async def tokens(
+        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator
+    ) -> Template:
+        tokens = await tokens_of(session=session, coordinator=coordinator)
+        return page(request, "tokens.html", tokens=tokens, new_token=None, error=None)
+
+    @post("/tokens", name="desk:tokens:create")
+    async def create(
+        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator
+    ) -> Template:
+        name = (await form_of(request)).get("name", "").strip()
+        if not name:
+            tokens = await tokens_of(session=session, coordinator=coordinator)
+            return page(
+                request,
+                "tokens.html",
+                tokens=tokens,
+                new_token=None,
+                error=messages.TOKEN_NAME_REQUIRED,
+                status_code=400,
+            )
+        token = await create_token(
+            session=session, coordinator=coordinator, name=name, now=now_utc()
+        )
+        tokens = await tokens_of(session=session, coordinator=coordinator)
+        # Shown in this response only: the page is not cached and the token is not stored.
+        return page(request, "tokens.html", tokens=tokens, new_token=token, error=None)
+
+    @post("/tokens/{token_id:int}/revoke", name="desk:tokens:revoke")
+    async def revoke(
+        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator, token_id: int
+    ) -> Redirect:
+        await revoke_token(
+            session=session, coordinator=coordinator, token_id=token_id, now=now_utc()
+        )
+        flash(request, messages.TOKEN_REVOKED)
+        return back_to(request, "desk:tokens")

@@ -1,0 +1,397 @@
+"""Working the leads: the filtered, keyset-paginated list, one lead's full record, and the
+coordinator's actions on it (status, note, reassignment, email retry), each an event."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.db import write_transaction
+from service.desk import messages
+from service.desk.pipeline import STATUSES, allowed_next, can_move
+from service.mail.outbox import enqueue_facilitator_email
+from service.models import Consent, DeskAudit, Facilitator, Lead, LeadEvent, OutboxMessage
+from service.settings import Settings
+
+PAGE_SIZE = 50
+NOTE_MAX = 5000
+RETRYABLE = ("retry", "dead")
+
+
+class DeskActionRefused(Exception):
+    """An action a coordinator asked for is not allowed; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class LeadNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    """The list's filters, as they appear in the query string (and the export's)."""
+
+    status: str = ""
+    facilitator: int | None = None
+    treatment: str = ""
+    language: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    unrouted: bool = False
+    dead_email: bool = False
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> LeadFilter:
+        """Lenient: a value that does not parse is ignored rather than refused."""
+
+        def text(name: str, limit: int = 200) -> str:
+            return str(params.get(name, "") or "").strip()[:limit]
+
+        def day(name: str) -> date | None:
+            try:
+                return date.fromisoformat(text(name, 10)) if text(name) else None
+            except ValueError:
+                return None
+
+        facilitator = text("facilitator")
+        status = text("status")
+        return cls(
+            status=status if status in STATUSES else "",
+            facilitator=int(facilitator) if facilitator.isdigit() else None,
+            treatment=text("treatment"),
+            language=text("language", 2),
+            date_from=day("date_from"),
+            date_to=day("date_to"),
+            unrouted=text("unrouted") in ("1", "on", "true"),
+            dead_email=text("dead_email") in ("1", "on", "true"),
+            q=text("q"),
+        )
+
+    def query(self) -> dict[str, str]:
+        """Only the filters that are set, for links (next page, export)."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is True:
+                out[f.name] = "1"
+            elif value not in (None, "", False):
+                out[f.name] = str(value)
+        return out
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.status:
+            where.append(Lead.status == self.status)
+        if self.facilitator is not None:
+            where.append(Lead.facilitator_id == self.facilitator)
+        if self.unrouted:
+            where.append(Lead.facilitator_id.is_(None))
+        if self.treatment:
+            where.append(Lead.treatment == self.treatment)
+        if self.language:
+            where.append(Lead.language == self.language)
+        if self.date_from:
+            where.append(Lead.created_at >= datetime.combine(self.date_from, time(), UTC))
+        if self.date_to:
+            end = datetime.combine(self.date_to + timedelta(days=1), time(), UTC)
+            where.append(Lead.created_at < end)
+        if self.dead_email:
+            # Dead emails are few: the outbox status index finds them, not a probe per lead.
+            where.append(
+                Lead.id.in_(select(OutboxMessage.lead_id).where(OutboxMessage.status == "dead"))
+            )
+        if self.q:
+            where.append(search_condition(self.q))
+        return where
+
+
+REFERENCE = re.compile(r"Q-[2-9A-HJKMNP-Z]{6}")
+FULL_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def search_condition(q: str) -> ColumnElement[bool]:
+    """A reference or a whole email address is looked up by index; anything else is a
+    case-insensitive substring of the name, email or reference (a scan, newest first)."""
+    if REFERENCE.fullmatch(q.upper()):
+        return Lead.reference == q.upper()
+    if FULL_EMAIL.fullmatch(q):
+        local, _, domain = q.rpartition("@")
+        return or_(Lead.email == q, Lead.email == f"{local}@{domain.lower()}")
+    needle = q.lower()
+    return or_(
+        func.lower(Lead.reference).contains(needle, autoescape=True),
+        func.lower(Lead.email).contains(needle, autoescape=True),
+        func.lower(Lead.full_name).contains(needle, autoescape=True),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Position after the last lead shown: (created_at, id), newest first."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = f"{self.created_at.isoformat()}|{self.id.hex}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        if not value:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            stamp, _, ident = raw.partition("|")
+            created_at = datetime.fromisoformat(stamp)
+            if created_at.tzinfo is None:
+                return None
+            return cls(created_at=created_at.astimezone(UTC), id=uuid.UUID(hex=ident))
+        except ValueError:
+            return None
+
+    def condition(self) -> ColumnElement[bool]:
+        # The first term is an index range; the second breaks ties within one timestamp.
+        return and_(
+            Lead.created_at <= self.created_at,
+            or_(Lead.created_at < self.created_at, Lead.id < self.id),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LeadPage:
+    leads: list[Lead]
+    next_cursor: str | None
+
+
+async def list_leads(
+    *, session: AsyncSession, lead_filter: LeadFilter, cursor: Cursor | None, limit: int = PAGE_SIZE
+) -> LeadPage:
+    """One page of leads matching the filter, newest first (keyset, no OFFSET)."""
+    where = lead_filter.conditions()
+    if cursor is not None:
+        where.append(cursor.condition())
+    rows = list(
+        await session.scalars(
+            select(Lead)
+            .options(selectinload(Lead.facilitator))
+            .where(*where)
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+            .limit(limit + 1)
+        )
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = Cursor(created_at=rows[-1].created_at, id=rows[-1].id).encode()
+    return LeadPage(leads=rows, next_cursor=next_cursor)
+
+
+async def status_counts(*, session: AsyncSession) -> dict[str, int]:
+    result = await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: count for status, count in result.all()})
+    return counts
+
+
+class CountsCache:
+    """Counts per status for the list's header, kept for `ttl` seconds: counting a million
+    leads reads the whole status index (~85 ms on SQLite), the page itself takes ~1 ms.
+    This instance's own status changes clear it at once; other instances' show within `ttl`."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._counts: dict[str, int] | None = None
+        self._at = 0.0
+
+    async def get(self, *, session: AsyncSession) -> dict[str, int]:
+        now = monotonic()
+        if self._counts is None or now - self._at >= self.ttl:
+            self._counts = await status_counts(session=session)
+            self._at = now
+        return self._counts
+
+    def clear(self) -> None:
+        self._counts = None
+
+
+async def facilitator_choices(
+    *, session: AsyncSession, active_only: bool = False
+) -> list[Facilitator]:
+    query = select(Facilitator).order_by(Facilitator.name)
+    if active_only:
+        query = query.where(Facilitator.active)
+    return list(await session.scalars(query))
+
+
+async def treatment_choices(*, session: AsyncSession) -> list[str]:
+    """The distinct treatments, by skipping along the (treatment, created_at) index: one seek
+    per value instead of a scan of every lead."""
+    step = select(func.min(Lead.treatment).label("value")).cte("step", recursive=True)
+    following = select(
+        select(func.min(Lead.treatment)).where(Lead.treatment > step.c.value).scalar_subquery()
+    ).where(step.c.value.is_not(None))
+    step = step.union_all(following)
+    return [v for v in await session.scalars(select(step.c.value)) if v is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRecord:
+    lead: Lead
+    emails: list[OutboxMessage]
+    allowed_next: tuple[str, ...]
+
+
+async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecord:
+    lead = await session.scalar(
+        select(Lead)
+        .where(Lead.id == lead_id)
+        .options(
+            selectinload(Lead.consents).selectinload(Consent.legal_text),
+            selectinload(Lead.events),
+            selectinload(Lead.facilitator),
+        )
+    )
+    if lead is None:
+        raise LeadNotFound
+    emails = list(
+        await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.lead_id == lead_id).order_by(OutboxMessage.id)
+        )
+    )
+    return LeadRecord(lead=lead, emails=emails, allowed_next=allowed_next(lead.status))
+
+
+async def _lead_for_update(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
+    lead = await session.get(Lead, lead_id)
+    if lead is None:
+        raise LeadNotFound
+    return lead
+
+
+async def change_status(
+    *, session: AsyncSession, lead_id: uuid.UUID, new_status: str, actor: str, now: datetime
+) -> Lead:
+    async with write_transaction(session):
+        lead = await _lead_for_update(session, lead_id)
+        old = lead.status
+        if not can_move(old, new_status):
+            allowed = ", ".join(allowed_next(old)) or messages.TRANSITION_NONE
+            raise DeskActionRefused(
+                messages.TRANSITION_REFUSED.format(old=old, new=new_status, allowed=allowed)
+            )
+        lead.status = new_status
+        lead.updated_at = now
+        session.add(
+            LeadEvent(
+                lead_id=lead.id,
+                kind="status_changed",
+                actor=actor,
+                data={"from": old, "to": new_status},
+                created_at=now,
+            )
+        )
+    return lead
+
+
+async def add_note(
+    *, session: AsyncSession, lead_id: uuid.UUID, text: str, actor: str, now: datetime
+) -> None:
+    text = text.strip()
+    if not text:
+        raise DeskActionRefused(messages.NOTE_EMPTY)
+    if len(text) > NOTE_MAX:
+        raise DeskActionRefused(messages.NOTE_TOO_LONG.format(max=NOTE_MAX))
+    async with write_transaction(session):
+        lead = await _lead_for_update(session, lead_id)
+        session.add(
+            LeadEvent(
+                lead_id=lead.id, kind="note", actor=actor, data={"text": text}, created_at=now
+            )
+        )
+
+
+async def reassign(
+    *,
+    session: AsyncSession,
+    lead_id: uuid.UUID,
+    facilitator_id: int,
+    actor: str,
+    settings: Settings,
+    now: datetime,
+) -> Facilitator:
+    """Give the lead to another facilitator and queue that facilitator's email, together."""
+    async with write_transaction(session):
+        lead = await _lead_for_update(session, lead_id)
+        facilitator = await session.get(Facilitator, facilitator_id)
+        if facilitator is None or not facilitator.active:
+            raise DeskActionRefused(messages.FACILITATOR_UNKNOWN)
+        if lead.facilitator_id == facilitator.id:
+            raise DeskActionRefused(messages.REASSIGN_SAME)
+        previous = lead.facilitator_id
+        lead.facilitator_id = facilitator.id
+        lead.updated_at = now
+        await session.run_sync(
+            lambda sync_session: enqueue_facilitator_email(
+                session=sync_session, lead=lead, facilitator=facilitator, settings=settings, now=now
+            )
+        )
+        session.add(
+            LeadEvent(
+                lead_id=lead.id,
+                kind="reassigned",
+                actor=actor,
+                data={
+                    "from_facilitator_id": previous,
+                    "to_facilitator_id": facilitator.id,
+                    "to_facilitator": facilitator.name,
+                },
+                created_at=now,
+            )
+        )
+    return facilitator
+
+
+async def retry_email(
+    *, session: AsyncSession, outbox_id: int, actor: str, now: datetime
+) -> OutboxMessage:
+    """Make a failed email due now; its attempt count stays, so the history stays honest."""
+    async with write_transaction(session):
+        message = await session.get(OutboxMessage, outbox_id)
+        if message is None:
+            raise LeadNotFound
+        if message.status not in RETRYABLE:
+            raise DeskActionRefused(messages.RETRY_REFUSED)
+        previous = message.status
+        message.status = "pending"
+        message.next_attempt_at = now
+        message.lease_expires_at = None
+        message.lease_token = None
+        message.updated_at = now
+        data = {"outbox_id": message.id, "email": message.kind, "was": previous}
+        if message.lead_id is not None:
+            session.add(
+                LeadEvent(
+                    lead_id=message.lead_id,
+                    kind="email_retry",
+                    actor=actor,
+                    data=data,
+                    created_at=now,
+                )
+            )
+        else:  # an email about no lead (an operator alert): recorded desk-wide
+            session.add(DeskAudit(actor=actor, action="email_retry", data=data, created_at=now))
+    return message

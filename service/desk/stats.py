@@ -1,0 +1,182 @@
+"""The funnel at a glance: leads per day, by status, facilitator and country, email delivery,
+and how fast a lead is first handled. Charts are plain geometry for server-side SVG."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.desk.leads import status_counts
+from service.desk.mail_log import mail_counts
+from service.models import Facilitator, Lead, LeadEvent
+
+DAYS = 90
+TOP = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """Bars laid out in a viewBox of `width` x `height`."""
+
+    bars: list[Bar]
+    width: int
+    height: int
+    horizontal: bool
+    peak: int
+
+
+def columns(points: list[tuple[str, int]], *, width: int = 900, height: int = 200) -> Chart:
+    """One vertical column per point (leads per day)."""
+    peak = max((v for _, v in points), default=0) or 1
+    step = width / max(len(points), 1)
+    bars = [
+        Bar(
+            label=label,
+            value=value,
+            x=i * step,
+            y=height - value / peak * height,
+            width=max(step - 1, 1),
+            height=value / peak * height,
+        )
+        for i, (label, value) in enumerate(points)
+    ]
+    return Chart(bars=bars, width=width, height=height, horizontal=False, peak=peak)
+
+
+def rows(points: list[tuple[str, int]], *, width: int = 600, row: int = 24) -> Chart:
+    """One horizontal bar per category, the label left of the bar (drawn by the template)."""
+    peak = max((v for _, v in points), default=0) or 1
+    label_width = 200
+    bars = [
+        Bar(
+            label=label,
+            value=value,
+            x=label_width,
+            y=i * row + 3,
+            width=max(value / peak * (width - label_width - 60), 0),
+            height=row - 6,
+        )
+        for i, (label, value) in enumerate(points)
+    ]
+    return Chart(
+        bars=bars, width=width, height=max(len(points), 1) * row, horizontal=True, peak=peak
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    since: date
+    per_day: list[tuple[str, int]]
+    by_status: list[tuple[str, int]]
+    by_facilitator: list[tuple[str, int]]
+    by_country: list[tuple[str, int]]
+    mail: dict[str, int]
+    delivery_rate: float | None
+    median_first_change: timedelta | None
+    charts: dict[str, Chart]
+
+
+def _day(session: AsyncSession) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", Lead.created_at))
+    return func.date(Lead.created_at)
+
+
+async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
+    since = (now - timedelta(days=DAYS - 1)).date()
+    start = datetime.combine(since, datetime.min.time(), now.tzinfo)
+    recent = Lead.created_at >= start
+
+    day = _day(session)
+    per_day_rows = dict(
+        (str(d), n)
+        for d, n in (
+            await session.execute(select(day, func.count()).where(recent).group_by(day))
+        ).all()
+    )
+    per_day = [
+        (str(since + timedelta(days=i)), per_day_rows.get(str(since + timedelta(days=i)), 0))
+        for i in range(DAYS)
+    ]
+    by_status = list((await status_counts(session=session)).items())
+    facilitator_rows = (
+        await session.execute(
+            select(Facilitator.name, func.count(Lead.id))
+            .select_from(Lead)
+            .outerjoin(Facilitator, Lead.facilitator_id == Facilitator.id)
+            .where(recent)
+            .group_by(Facilitator.name)
+            .order_by(func.count(Lead.id).desc())
+        )
+    ).all()
+    by_facilitator = [(name or "Unrouted", n) for name, n in facilitator_rows]
+    by_country = [
+        (country, n)
+        for country, n in (
+            await session.execute(
+                select(Lead.country, func.count())
+                .where(recent)
+                .group_by(Lead.country)
+                .order_by(func.count().desc())
+                .limit(TOP)
+            )
+        ).all()
+    ]
+    mail = await mail_counts(session=session)
+    finished = mail["sent"] + mail["dead"]
+    delivery_rate = mail["sent"] / finished if finished else None
+    first_change = (
+        select(LeadEvent.lead_id, func.min(LeadEvent.created_at).label("first"))
+        .where(LeadEvent.kind == "status_changed")
+        .group_by(LeadEvent.lead_id)
+        .subquery()
+    )
+    pairs = (
+        await session.execute(
+            select(Lead.created_at, first_change.c.first)
+            .join(first_change, first_change.c.lead_id == Lead.id)
+            .where(recent)
+        )
+    ).all()
+    waits = [_aware(first, created).total_seconds() for created, first in pairs]
+    median = timedelta(seconds=statistics.median(waits)) if waits else None
+    return Stats(
+        since=since,
+        per_day=per_day,
+        by_status=by_status,
+        by_facilitator=by_facilitator,
+        by_country=by_country,
+        mail=mail,
+        delivery_rate=delivery_rate,
+        median_first_change=median,
+        charts={
+            "per_day": columns(per_day),
+            "by_status": rows(by_status),
+            "by_facilitator": rows(by_facilitator[:TOP]),
+            "by_country": rows(by_country),
+        },
+    )
+
+
+def _aware(first: datetime, created: datetime) -> timedelta:
+    # The subquery's MIN() comes back without the column type on SQLite: a naive UTC value.
+    if isinstance(first, str):
+        first = datetime.fromisoformat(first)
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=created.tzinfo)
+    return first - created
