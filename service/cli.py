@@ -55,7 +55,14 @@ def run(host: str, port: int) -> None:
     sink = None
     if settings.env is Env.development and not settings.smtp_host and settings.mailer_enabled:
         mail_dir = settings.var_dir / "mail"
-        sink = start_dev_sink(directory=mail_dir, port=settings.dev_smtp_port)
+        try:
+            sink = start_dev_sink(directory=mail_dir, port=settings.dev_smtp_port)
+        except OSError as exc:
+            raise click.ClickException(
+                f"The development mail sink cannot listen on 127.0.0.1:{settings.dev_smtp_port} "
+                f"({exc.strerror}): is another `quote-desk run` running? Stop it, or set "
+                "QUOTE_DEV_SMTP_PORT (or QUOTE_SMTP_HOST for a real mail server)."
+            ) from None
         settings = settings.model_copy(
             update={
                 "smtp_host": "127.0.0.1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,3 +107,20 @@ def test_run_without_smtp_host_saves_mail_in_the_dev_sink(tmp_path: Path) -> Non
     assert b"X-Sink-Envelope-To: desk@facilitator.example" in saved
     assert b"X-Sink-Envelope-To: ana.peeters@example.org" in saved
     assert "ana.peeters" not in output and "Ana" not in output  # no personal data in the logs
+
+
+def test_run_says_clearly_when_the_mail_sink_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "QUOTE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+            "QUOTE_ENV": "development",
+            "QUOTE_SMTP_HOST": "",
+            "QUOTE_DEV_SMTP_PORT": str(port),
+        }
+        result = CliRunner(env=env).invoke(main, ["run", "--port", str(free_port())])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
