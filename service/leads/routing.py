@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.leads.facilitators import find_by_email
-from service.models import Facilitator, Lead, LeadEvent
+from service.models import Facilitator, Lead
 
 LOAD_WINDOW = timedelta(days=30)
 DEFAULT_FACILITATOR_NAME = "Default facilitator"
@@ -56,29 +56,24 @@ def route_lead(
     default_facilitator_email: str | None,
     rng: Chooser = random,  # the module itself: its choice() is the shared generator
 ) -> RoutingDecision:
-    """Assign `lead.facilitator_id` (or leave it empty) and write the `routed`/`unrouted` event."""
+    """Choose the facilitator for `lead` and set `lead.facilitator_id` (empty when none)."""
     decision = _choose(
         session=session, lead=lead, now=now, default_email=default_facilitator_email, rng=rng
     )
+    lead.facilitator_id = decision.facilitator.id if decision.facilitator else None
+    return decision
+
+
+def routing_event(*, lead: Lead, decision: RoutingDecision, now: datetime) -> dict[str, Any]:
+    """The `routed` (or `unrouted`) line of the lead's timeline: the choice and its reason."""
+    data: dict[str, Any] = {"reason": decision.reason, **decision.details}
     if decision.facilitator is not None:
-        lead.facilitator_id = decision.facilitator.id
-        data = {
+        data |= {
             "facilitator_id": decision.facilitator.id,
             "facilitator": decision.facilitator.email,
-            "reason": decision.reason,
-            **decision.details,
         }
-        session.add(LeadEvent(lead_id=lead.id, kind="routed", data=data, created_at=now))
-    else:
-        session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                kind="unrouted",
-                data={"reason": decision.reason, **decision.details},
-                created_at=now,
-            )
-        )
-    return decision
+    kind = "routed" if decision.routed else "unrouted"
+    return {"lead_id": lead.id, "kind": kind, "data": data, "created_at": now}
 
 
 def _choose(

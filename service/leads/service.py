@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from service.content.documents import LEGAL_KINDS, article, legal_texts
 from service.db import Database
 from service.leads.reference import new_reference
-from service.leads.routing import RoutingDecision, route_lead
+from service.leads.routing import RoutingDecision, route_lead, routing_event
 from service.leads.schemas import QuoteRequest
 from service.mail.outbox import (
     enqueue_facilitator_email,
@@ -152,8 +152,7 @@ def _store(
     lead = Lead(**rows.lead)
     lead.consents = [Consent(**row) for row in rows.consents]  # for the facilitator's email
     tables = Base.metadata.tables
-    # Core inserts for the lead's own rows: the unit of work's bookkeeping would cost more than
-    # the writes. Routing's event and the emails are flushed after them, at the commit.
+    # Core inserts: the unit of work's bookkeeping would cost more than the writes themselves.
     with session.no_autoflush:
         decision = (
             route_lead(
@@ -165,11 +164,14 @@ def _store(
             if announce
             else None
         )
+        events = rows.events
+        if decision is not None:
+            events = [*events, routing_event(lead=lead, decision=decision, now=now)]
         session.execute(
             insert(tables["leads"]), {**rows.lead, "facilitator_id": lead.facilitator_id}
         )
         session.execute(insert(tables["consents"]), rows.consents)
-        session.execute(insert(tables["lead_events"]), rows.events)
+        session.execute(insert(tables["lead_events"]), events)
         if decision is not None:
             _announce(session=session, lead=lead, decision=decision, settings=settings, now=now)
     return lead

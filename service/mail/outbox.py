@@ -13,20 +13,33 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.mail import emails
 from service.mail.emails import Email
 from service.mail.render import address_of
-from service.models import Facilitator, Lead, LeadEvent, OutboxMessage
+from service.models import Base, Facilitator, Lead, LeadEvent, OutboxMessage
 from service.settings import Settings
 
 PENDING, SENDING, SENT, RETRY, DEAD = "pending", "sending", "sent", "retry", "dead"
 
 
-class MessageNotRetryable(LookupError):
-    """No outbox row with this id is waiting in `retry` or `dead`."""
+class MessageNotFound(LookupError):
+    """No outbox row has this id."""
+
+
+class MessageNotRetryable(ValueError):
+    """The outbox row is not waiting in `retry` or `dead`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    """What a retry moved back to `pending`."""
+
+    lead_id: uuid.UUID | None
+    kind: str
+    was: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +65,8 @@ def enqueue(
 ) -> OutboxMessage:
     """Queue `email` as it will be sent: every header, its Message-ID and Date, is fixed now.
 
-    The row is inserted when the caller's transaction flushes or commits.
+    The row is written at once, in the caller's transaction (a Core insert: a submit queues
+    two emails, and the unit of work's bookkeeping would cost more than the inserts).
     """
     headers = {
         "From": settings.mail_from,
@@ -61,25 +75,23 @@ def enqueue(
         "Message-ID": _message_id(settings),
         **email.headers,
     }
-    message = OutboxMessage(
-        lead_id=lead_id,
-        kind=email.kind,
-        recipient=email.recipient,
-        subject=email.rendered.subject,
-        text=email.rendered.text,
-        html=email.rendered.html,
-        headers=headers,
-        message_id=headers["Message-ID"],
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    # Written with the caller's transaction (the row is the record that it was queued; the
-    # lead's timeline gets an event for each attempt).
-    session.add(message)
-    return message
+    row = {
+        "lead_id": lead_id,
+        "kind": email.kind,
+        "recipient": email.recipient,
+        "subject": email.rendered.subject,
+        "text": email.rendered.text,
+        "html": email.rendered.html,
+        "headers": headers,
+        "message_id": headers["Message-ID"],
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    session.execute(insert(Base.metadata.tables["outbox"]), row)
+    return OutboxMessage(**row)
 
 
 def enqueue_facilitator_email(
@@ -293,35 +305,41 @@ def release(*, session: Session, message: OutboxMessage, now: datetime) -> None:
     )
 
 
-def retry_now(*, session: Session, message_id: int, now: datetime) -> None:
-    """Move a `retry` or `dead` row back to `pending`, due now (a coordinator's "retry")."""
-    row = (
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((RETRY, DEAD)))
-            .values(
-                status=PENDING,
-                next_attempt_at=now,
-                lease_expires_at=None,
-                lease_token=None,
-                updated_at=now,
-            )
-            .returning(OutboxMessage.lead_id, OutboxMessage.kind, OutboxMessage.message_id),
-            execution_options={"synchronize_session": False},
-        )
-    ).first()
-    if row is None:
+def retry_now(
+    *, session: Session, message_id: int, now: datetime, actor: str | None = None
+) -> Requeued:
+    """Move a `retry` or `dead` row back to `pending`, due now (a coordinator's "retry").
+
+    Its attempts stay as they were, so the history stays honest; the lead's timeline says who
+    asked.
+    """
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise MessageNotFound(message_id)
+    if message.status not in (RETRY, DEAD):
         raise MessageNotRetryable(message_id)
-    lead_id, kind, rfc_message_id = row
-    if lead_id is not None:
+    requeued = Requeued(lead_id=message.lead_id, kind=message.kind, was=message.status)
+    message.status = PENDING
+    message.next_attempt_at = now
+    message.lease_expires_at = None
+    message.lease_token = None
+    message.updated_at = now
+    if message.lead_id is not None:
         session.add(
             LeadEvent(
-                lead_id=lead_id,
-                kind="email_requeued",
-                data={"outbox_id": message_id, "email": kind, "message_id": rfc_message_id},
+                lead_id=message.lead_id,
+                kind="email_retry",
+                actor=actor,
+                data={
+                    "outbox_id": message_id,
+                    "email": message.kind,
+                    "was": requeued.was,
+                    "message_id": message.message_id,
+                },
                 created_at=now,
             )
         )
+    return requeued
 
 
 def _timeline(
