@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,20 +109,20 @@ class LeadsApi(Controller):
     @get("/", name="api:leads:list", summary="List leads, newest first")
     async def index(
         self,
-        session: AsyncSession,
-        status: str | None = None,
-        facilitator: int | None = None,
-        treatment: str | None = None,
-        language: str | None = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        unrouted: bool = False,
-        dead_email: bool = False,
-        q: Annotated[str | None, Parameter(description="Reference, name or email")] = None,
+        session: NamedDependency[AsyncSession],
+        status: FromQuery[str | None] = None,
+        facilitator: FromQuery[int | None] = None,
+        treatment: FromQuery[str | None] = None,
+        language: FromQuery[str | None] = None,
+        date_from: FromQuery[date | None] = None,
+        date_to: FromQuery[date | None] = None,
+        unrouted: FromQuery[bool] = False,
+        dead_email: FromQuery[bool] = False,
+        q: Annotated[str | None, QueryParameter(description="Reference, name or email")] = None,
         cursor: Annotated[
-            str | None, Parameter(description="`next_cursor` of the previous page")
+            str | None, QueryParameter(description="`next_cursor` of the previous page")
         ] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> LeadList:
         query = {
             "status": status,
@@ -144,7 +144,9 @@ class LeadsApi(Controller):
         )
 
     @get("/{lead_id:uuid}", name="api:leads:get", summary="One lead with its timeline")
-    async def get(self, session: AsyncSession, lead_id: uuid.UUID) -> LeadDetail:
+    async def get(
+        self, session: NamedDependency[AsyncSession], lead_id: FromPath[uuid.UUID]
+    ) -> LeadDetail:
         return await _detail(session, lead_id)
 
     @patch(
@@ -154,7 +156,11 @@ class LeadsApi(Controller):
         description="Refused with 409 when the pipeline does not allow the move.",
     )
     async def update(
-        self, session: AsyncSession, lead_id: uuid.UUID, data: LeadPatch, coordinator: Coordinator
+        self,
+        session: NamedDependency[AsyncSession],
+        lead_id: FromPath[uuid.UUID],
+        data: JSONBody[LeadPatch],
+        coordinator: NamedDependency[Coordinator],
     ) -> LeadDetail:
         now = now_utc()
         if data.status is not None:

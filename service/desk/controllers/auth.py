@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +31,10 @@ class DeskAuth(Controller):
 
     @post("/sign-in", name="desk:sign-in:submit", opt={PUBLIC: True})
     async def sign_in_submit(
-        self, request: AnyRequest, session: AsyncSession, settings: Settings
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         form = await form_of(request)
         result = await sign_in(

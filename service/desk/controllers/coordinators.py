@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,11 +32,15 @@ class DeskCoordinators(Controller):
     opt = {ADMIN: True}
 
     @get("/coordinators", name="desk:coordinators", cache=False)
-    async def coordinators(self, request: AnyRequest, session: AsyncSession) -> Template:
+    async def coordinators(
+        self, request: AnyRequest, session: NamedDependency[AsyncSession]
+    ) -> Template:
         return await _coordinators_page(request, session, form={}, errors={})
 
     @post("/coordinators", name="desk:coordinators:add")
-    async def add(self, request: AnyRequest, session: AsyncSession) -> Template | Redirect:
+    async def add(
+        self, request: AnyRequest, session: NamedDependency[AsyncSession]
+    ) -> Template | Redirect:
         form = await form_of(request)
         errors = await register_coordinator(
             session=session,
@@ -53,9 +59,9 @@ class DeskCoordinators(Controller):
     async def active(
         self,
         request: AnyRequest,
-        session: AsyncSession,
-        coordinator_id: int,
-        coordinator: Coordinator,
+        session: NamedDependency[AsyncSession],
+        coordinator_id: FromPath[int],
+        coordinator: NamedDependency[Coordinator],
     ) -> Redirect:
         active = (await form_of(request)).get("active") == "1"
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +32,9 @@ class DeskFacilitators(Controller):
     opt = {ADMIN: True}
 
     @get("/facilitators", name="desk:facilitators", cache=False)
-    async def facilitators(self, request: AnyRequest, session: AsyncSession) -> Template:
+    async def facilitators(
+        self, request: AnyRequest, session: NamedDependency[AsyncSession]
+    ) -> Template:
         rows = await facilitators_with_counts(session=session, now=now_utc())
         return page(request, "facilitators.html", rows=rows, days=RECENT_DAYS)
 
@@ -40,7 +44,10 @@ class DeskFacilitators(Controller):
 
     @get("/facilitators/{facilitator_id:int}", name="desk:facilitator", cache=False)
     async def edit(
-        self, request: AnyRequest, session: AsyncSession, facilitator_id: int
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        facilitator_id: FromPath[int],
     ) -> Template:
         facilitator = await get_facilitator(session=session, facilitator_id=facilitator_id)
         if facilitator is None:
@@ -54,18 +61,26 @@ class DeskFacilitators(Controller):
         )
 
     @post("/facilitators", name="desk:facilitators:add")
-    async def add(self, request: AnyRequest, session: AsyncSession) -> Template | Redirect:
+    async def add(
+        self, request: AnyRequest, session: NamedDependency[AsyncSession]
+    ) -> Template | Redirect:
         return await _save_facilitator(request, session, None)
 
     @post("/facilitators/{facilitator_id:int}", name="desk:facilitator:save")
     async def save(
-        self, request: AnyRequest, session: AsyncSession, facilitator_id: int
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        facilitator_id: FromPath[int],
     ) -> Template | Redirect:
         return await _save_facilitator(request, session, facilitator_id)
 
     @post("/facilitators/{facilitator_id:int}/active", name="desk:facilitator:active")
     async def active(
-        self, request: AnyRequest, session: AsyncSession, facilitator_id: int
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        facilitator_id: FromPath[int],
     ) -> Redirect:
         active = (await form_of(request)).get("active") == "1"
         await set_active(

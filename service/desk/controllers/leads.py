@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +43,10 @@ class DeskLeads(Controller):
 
     @get("/leads", name="desk:leads", cache=False)
     async def leads(
-        self, request: AnyRequest, session: AsyncSession, counts: CountsCache
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        counts: NamedDependency[CountsCache],
     ) -> Template:
         lead_filter = LeadFilter.from_query(request.query_params)
         cursor = Cursor.decode(request.query_params.get("after"))
@@ -63,9 +68,9 @@ class DeskLeads(Controller):
     async def export(
         self,
         request: AnyRequest,
-        session: AsyncSession,
-        database: Database,
-        coordinator: Coordinator,
+        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
+        coordinator: NamedDependency[Coordinator],
     ) -> Stream:
         lead_filter = LeadFilter.from_query(request.query_params)
         await record_export(
@@ -80,7 +85,10 @@ class DeskLeads(Controller):
 
     @get("/leads/{lead_id:uuid}", name="desk:lead", cache=False)
     async def lead(
-        self, request: AnyRequest, session: AsyncSession, lead_id: uuid.UUID
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        lead_id: FromPath[uuid.UUID],
     ) -> Template:
         record = await lead_record(session=session, lead_id=lead_id)
         facilitators = await facilitator_choices(session=session, active_only=True)
@@ -92,10 +100,10 @@ class DeskLeads(Controller):
     async def status(
         self,
         request: AnyRequest,
-        session: AsyncSession,
-        lead_id: uuid.UUID,
-        coordinator: Coordinator,
-        counts: CountsCache,
+        session: NamedDependency[AsyncSession],
+        lead_id: FromPath[uuid.UUID],
+        coordinator: NamedDependency[Coordinator],
+        counts: NamedDependency[CountsCache],
     ) -> Redirect:
         new = (await form_of(request)).get("status", "")
         counts.clear()
@@ -109,9 +117,9 @@ class DeskLeads(Controller):
     async def note(
         self,
         request: AnyRequest,
-        session: AsyncSession,
-        lead_id: uuid.UUID,
-        coordinator: Coordinator,
+        session: NamedDependency[AsyncSession],
+        lead_id: FromPath[uuid.UUID],
+        coordinator: NamedDependency[Coordinator],
     ) -> Redirect:
         text = (await form_of(request)).get("note", "")
         await add_note(
@@ -124,10 +132,10 @@ class DeskLeads(Controller):
     async def reassign(
         self,
         request: AnyRequest,
-        session: AsyncSession,
-        lead_id: uuid.UUID,
-        coordinator: Coordinator,
-        settings: Settings,
+        session: NamedDependency[AsyncSession],
+        lead_id: FromPath[uuid.UUID],
+        coordinator: NamedDependency[Coordinator],
+        settings: NamedDependency[Settings],
     ) -> Redirect:
         chosen = (await form_of(request)).get("facilitator_id", "")
         facilitator = await reassign(
@@ -143,7 +151,11 @@ class DeskLeads(Controller):
 
     @post("/emails/{outbox_id:int}/retry", name="desk:email:retry")
     async def retry(
-        self, request: AnyRequest, session: AsyncSession, outbox_id: int, coordinator: Coordinator
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        outbox_id: FromPath[int],
+        coordinator: NamedDependency[Coordinator],
     ) -> Redirect:
         message = await retry_email(
             session=session, outbox_id=outbox_id, actor=coordinator.email, now=now_utc()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +25,7 @@ class DeskMail(Controller):
     include_in_schema = False
 
     @get("/mail", name="desk:mail", cache=False)
-    async def mail(self, request: AnyRequest, session: AsyncSession) -> Template:
+    async def mail(self, request: AnyRequest, session: NamedDependency[AsyncSession]) -> Template:
         status = request.query_params.get("status", "")
         before = request.query_params.get("before", "")
         result = await list_messages(
@@ -39,14 +41,18 @@ class DeskMail(Controller):
         )
 
     @get("/mail/{outbox_id:int}", name="desk:mail:message", cache=False)
-    async def message(self, request: AnyRequest, session: AsyncSession, outbox_id: int) -> Template:
+    async def message(
+        self, request: AnyRequest, session: NamedDependency[AsyncSession], outbox_id: FromPath[int]
+    ) -> Template:
         message = await get_message(session=session, outbox_id=outbox_id)
         if message is None:
             raise NotFoundException
         return page(request, "mail_message.html", message=message)
 
     @get("/mail/{outbox_id:int}/html", name="desk:mail:html", cache=False)
-    async def message_html(self, session: AsyncSession, outbox_id: int) -> Response[str]:
+    async def message_html(
+        self, session: NamedDependency[AsyncSession], outbox_id: FromPath[int]
+    ) -> Response[str]:
         message = await get_message(session=session, outbox_id=outbox_id)
         if message is None:
             raise NotFoundException

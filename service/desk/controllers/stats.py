@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,5 +16,5 @@ class DeskStats(Controller):
     include_in_schema = False
 
     @get("/stats", name="desk:stats", cache=False)
-    async def stats(self, request: AnyRequest, session: AsyncSession) -> Template:
+    async def stats(self, request: AnyRequest, session: NamedDependency[AsyncSession]) -> Template:
         return page(request, "stats.html", stats=await funnel(session=session, now=now_utc()))

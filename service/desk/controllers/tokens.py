@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,14 +20,20 @@ class DeskTokens(Controller):
 
     @get("/tokens", name="desk:tokens", cache=False)
     async def tokens(
-        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        coordinator: NamedDependency[Coordinator],
     ) -> Template:
         tokens = await tokens_of(session=session, coordinator=coordinator)
         return page(request, "tokens.html", tokens=tokens, new_token=None, error=None)
 
     @post("/tokens", name="desk:tokens:create")
     async def create(
-        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        coordinator: NamedDependency[Coordinator],
     ) -> Template:
         name = (await form_of(request)).get("name", "").strip()
         if not name:
@@ -47,7 +55,11 @@ class DeskTokens(Controller):
 
     @post("/tokens/{token_id:int}/revoke", name="desk:tokens:revoke")
     async def revoke(
-        self, request: AnyRequest, session: AsyncSession, coordinator: Coordinator, token_id: int
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        coordinator: NamedDependency[Coordinator],
+        token_id: FromPath[int],
     ) -> Redirect:
         await revoke_token(
             session=session, coordinator=coordinator, token_id=token_id, now=now_utc()
