@@ -18,13 +18,18 @@ from sqlalchemy.orm import selectinload
 from service.db import write_transaction
 from service.desk import messages
 from service.desk.pipeline import STATUSES, allowed_next, can_move
-from service.mail.outbox import enqueue_facilitator_email
+from service.mail.outbox import (
+    MessageNotFound,
+    MessageNotRetryable,
+    Requeued,
+    enqueue_facilitator_email,
+    retry_now,
+)
 from service.models import Consent, DeskAudit, Facilitator, Lead, LeadEvent, OutboxMessage
 from service.settings import Settings
 
 PAGE_SIZE = 50
 NOTE_MAX = 5000
-RETRYABLE = ("retry", "dead")
 
 
 class DeskActionRefused(Exception):
@@ -367,31 +372,20 @@ async def reassign(
 
 async def retry_email(
     *, session: AsyncSession, outbox_id: int, actor: str, now: datetime
-) -> OutboxMessage:
-    """Make a failed email due now; its attempt count stays, so the history stays honest."""
+) -> Requeued:
+    """Make a failed email due now (the outbox's own retry, with the coordinator as actor)."""
     async with write_transaction(session):
-        message = await session.get(OutboxMessage, outbox_id)
-        if message is None:
-            raise LeadNotFound
-        if message.status not in RETRYABLE:
-            raise DeskActionRefused(messages.RETRY_REFUSED)
-        previous = message.status
-        message.status = "pending"
-        message.next_attempt_at = now
-        message.lease_expires_at = None
-        message.lease_token = None
-        message.updated_at = now
-        data = {"outbox_id": message.id, "email": message.kind, "was": previous}
-        if message.lead_id is not None:
-            session.add(
-                LeadEvent(
-                    lead_id=message.lead_id,
-                    kind="email_retry",
-                    actor=actor,
-                    data=data,
-                    created_at=now,
+        try:
+            requeued = await session.run_sync(
+                lambda sync_session: retry_now(
+                    session=sync_session, message_id=outbox_id, now=now, actor=actor
                 )
             )
-        else:  # an email about no lead (an operator alert): recorded desk-wide
+        except MessageNotFound:
+            raise LeadNotFound from None
+        except MessageNotRetryable:
+            raise DeskActionRefused(messages.RETRY_REFUSED) from None
+        if requeued.lead_id is None:  # an email about no lead (an operator alert)
+            data = {"outbox_id": outbox_id, "email": requeued.kind, "was": requeued.was}
             session.add(DeskAudit(actor=actor, action="email_retry", data=data, created_at=now))
-    return message
+    return requeued

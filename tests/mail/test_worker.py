@@ -280,7 +280,7 @@ async def test_retry_now_sends_a_dead_email_again(
         await database.dispose()
     assert [r.status for r in await outbox_rows(database_url)] == ["sent"]
     assert len(server.inbox.messages) == 1
-    assert kinds[-3:] == ["email_failed", "email_requeued", "email_sent"]
+    assert kinds[-3:] == ["email_failed", "email_retry", "email_sent"]
 
 
 async def test_the_submit_answers_before_a_slow_mail_server_receives_anything(

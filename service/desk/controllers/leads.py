@@ -30,6 +30,7 @@ from service.desk.leads import (
 )
 from service.desk.pipeline import STATUSES
 from service.leads.schemas import LANGUAGES
+from service.mail.worker import Worker
 from service.models import Coordinator
 from service.settings import Settings
 
@@ -136,6 +137,7 @@ class DeskLeads(Controller):
         lead_id: FromPath[uuid.UUID],
         coordinator: NamedDependency[Coordinator],
         settings: NamedDependency[Settings],
+        mailer: NamedDependency[Worker],
     ) -> Redirect:
         chosen = (await form_of(request)).get("facilitator_id", "")
         facilitator = await reassign(
@@ -146,6 +148,7 @@ class DeskLeads(Controller):
             settings=settings,
             now=now_utc(),
         )
+        mailer.wake()  # committed: the new facilitator's email leaves now
         flash(request, messages.REASSIGNED.format(name=facilitator.name))
         return back_to(request, "desk:lead", lead_id=lead_id)
 
@@ -156,10 +159,12 @@ class DeskLeads(Controller):
         session: NamedDependency[AsyncSession],
         outbox_id: FromPath[int],
         coordinator: NamedDependency[Coordinator],
+        mailer: NamedDependency[Worker],
     ) -> Redirect:
         message = await retry_email(
             session=session, outbox_id=outbox_id, actor=coordinator.email, now=now_utc()
         )
+        mailer.wake()
         flash(request, messages.RETRY_QUEUED)
         if message.lead_id is not None and request.query_params.get("from") != "mail":
             return back_to(request, "desk:lead", lead_id=message.lead_id)
