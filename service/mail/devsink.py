@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -47,3 +50,47 @@ def start_dev_sink(*, directory: Path, host: str = "127.0.0.1", port: int = 8025
     controller = Controller(EmlFolder(directory), hostname=host, port=port)
     controller.start()
     return controller
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """One message the sink saved: its file name, and what a reader scans a list by."""
+
+    name: str
+    subject: str
+    to: str
+    date: str
+    source: str = ""
+
+
+_EML_NAME = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9]{6}-[0-9]+\.eml")
+
+
+def captured_messages(directory: Path, *, limit: int = 200) -> list[Captured]:
+    """The newest messages the sink saved, newest first (only its own file names are read)."""
+    if not directory.is_dir():
+        return []
+    names = sorted(
+        (p.name for p in directory.iterdir() if _EML_NAME.fullmatch(p.name)), reverse=True
+    )
+    return [_read(directory / name) for name in names[:limit]]
+
+
+def captured_message(directory: Path, name: str) -> Captured | None:
+    """One saved message with its whole source, or None for any other name (no path escapes)."""
+    path = directory / name
+    if not _EML_NAME.fullmatch(name) or not path.is_file():
+        return None
+    return _read(path, with_source=True)
+
+
+def _read(path: Path, *, with_source: bool = False) -> Captured:
+    raw = path.read_bytes()
+    message = message_from_bytes(raw, policy=policy.default)
+    return Captured(
+        name=path.name,
+        subject=str(message.get("Subject", "")),
+        to=str(message.get("To", "")),
+        date=str(message.get("Date", "")),
+        source=raw.decode("utf-8", errors="replace") if with_source else "",
+    )

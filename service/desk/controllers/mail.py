@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -11,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.desk.controllers.web import AnyRequest, page
 from service.desk.mail_log import MAIL_STATUSES, get_message, list_messages, mail_counts
+from service.mail.devsink import captured_message, captured_messages
+from service.settings import Env, Settings
 
 EMAIL_HTML_HEADERS = {
     "Content-Security-Policy": (
@@ -21,11 +25,37 @@ EMAIL_HTML_HEADERS = {
 }
 
 
+def _sink_directory(settings: Settings) -> Path:
+    """Where `quote-desk run` keeps the development sink's messages; none outside development."""
+    if settings.env is not Env.development:
+        raise NotFoundException
+    return settings.var_dir / "mail"
+
+
 class DeskMail(Controller):
     include_in_schema = False
 
+    @get("/mail/sink", name="desk:mail:sink", cache=False)
+    async def sink(self, request: AnyRequest, settings: NamedDependency[Settings]) -> Template:
+        directory = _sink_directory(settings)
+        return page(request, "mail_sink.html", messages=captured_messages(directory))
+
+    @get("/mail/sink/{file_name:str}", name="desk:mail:sink:message", cache=False)
+    async def sink_message(
+        self, request: AnyRequest, settings: NamedDependency[Settings], file_name: FromPath[str]
+    ) -> Template:
+        message = captured_message(_sink_directory(settings), file_name)
+        if message is None:
+            raise NotFoundException
+        return page(request, "mail_sink_message.html", message=message)
+
     @get("/mail", name="desk:mail", cache=False)
-    async def mail(self, request: AnyRequest, session: NamedDependency[AsyncSession]) -> Template:
+    async def mail(
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Template:
         status = request.query_params.get("status", "")
         before = request.query_params.get("before", "")
         result = await list_messages(
@@ -38,6 +68,7 @@ class DeskMail(Controller):
             status=status,
             statuses=MAIL_STATUSES,
             counts=await mail_counts(session=session),
+            development=settings.env is Env.development,
         )
 
     @get("/mail/{outbox_id:int}", name="desk:mail:message", cache=False)
