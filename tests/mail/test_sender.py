@@ -34,6 +34,8 @@ def accept(user: str, password: str) -> Any:
     return authenticator
 
 
+# A local test server: login without TLS is what this test exercises, on loopback only.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 async def test_logs_in_when_a_username_is_set(start_smtp: StartSmtp) -> None:
     server = start_smtp(
         authenticator=accept("mailer", "s3cret"), auth_required=True, auth_require_tls=False
