@@ -176,31 +176,41 @@ def _held(message: OutboxMessage) -> list[object]:
     ]
 
 
-def mark_sent(*, session: Session, message: OutboxMessage, now: datetime) -> bool:
-    """Record a delivery; False if the lease was lost meanwhile (nothing is written then)."""
+def _settle(
+    session: Session,
+    message: OutboxMessage,
+    now: datetime,
+    *,
+    event: str,
+    event_data: dict[str, object],
+    **values: object,
+) -> bool:
+    """Write an outcome on a row this worker still holds, and its line on the lead's timeline;
+    False, writing nothing, if the lease was lost meanwhile."""
     result = session.execute(
         update(OutboxMessage)
         .where(*_held(message))  # type: ignore[arg-type]
-        .values(
-            status=SENT,
-            sent_at=now,
-            lease_expires_at=None,
-            lease_token=None,
-            last_error_code=None,
-            last_error=None,
-            updated_at=now,
-        )
+        .values(lease_expires_at=None, lease_token=None, updated_at=now, **values)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
-    _timeline(
+    _timeline(session, message, now, event, {"attempt": message.attempts, **event_data})
+    return True
+
+
+def mark_sent(*, session: Session, message: OutboxMessage, now: datetime) -> bool:
+    """Record a delivery."""
+    return _settle(
         session,
         message,
         now,
-        "email_sent",
-        {"attempt": message.attempts},
+        event="email_sent",
+        event_data={},
+        status=SENT,
+        sent_at=now,
+        last_error_code=None,
+        last_error=None,
     )
-    return True
 
 
 def mark_retry(
@@ -212,35 +222,22 @@ def mark_retry(
     now: datetime,
 ) -> bool:
     """Record a passing failure; the row is due again at `next_attempt_at`."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(*_held(message))  # type: ignore[arg-type]
-        .values(
-            status=RETRY,
-            next_attempt_at=next_attempt_at,
-            lease_expires_at=None,
-            lease_token=None,
-            last_error_code=failure.code,
-            last_error=failure.text,
-            updated_at=now,
-        )
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return False
-    _timeline(
+    return _settle(
         session,
         message,
         now,
-        "email_failed",
-        {
-            "attempt": message.attempts,
+        event="email_failed",
+        event_data={
             "outcome": RETRY,
             "code": failure.code,
             "error": failure.text,
             "next_attempt_at": next_attempt_at.isoformat(),
         },
+        status=RETRY,
+        next_attempt_at=next_attempt_at,
+        last_error_code=failure.code,
+        last_error=failure.text,
     )
-    return True
 
 
 def mark_dead(
@@ -252,28 +249,17 @@ def mark_dead(
     now: datetime,
 ) -> bool:
     """Give up on the row, and queue one alert to ALERT_EMAIL about it (alerts never alert)."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(*_held(message))  # type: ignore[arg-type]
-        .values(
-            status=DEAD,
-            lease_expires_at=None,
-            lease_token=None,
-            last_error_code=failure.code,
-            last_error=failure.text,
-            updated_at=now,
-        )
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return False
-    _timeline(
+    settled = _settle(
         session,
         message,
         now,
-        "email_failed",
-        {"attempt": message.attempts, "outcome": DEAD, "code": failure.code, "error": failure.text},
+        event="email_failed",
+        event_data={"outcome": DEAD, "code": failure.code, "error": failure.text},
+        status=DEAD,
+        last_error_code=failure.code,
+        last_error=failure.text,
     )
-    if settings.alert_email and message.kind not in emails.ALERT_KINDS:
+    if settled and settings.alert_email and message.kind not in emails.ALERT_KINDS:
         lead = session.get(Lead, message.lead_id) if message.lead_id else None
         alert = emails.alert_dead_email(
             message=message,
@@ -285,7 +271,7 @@ def mark_dead(
         )
         # On the lead's timeline too, so a coordinator sees that the operator was told.
         enqueue(session=session, email=alert, lead_id=message.lead_id, settings=settings, now=now)
-    return True
+    return settled
 
 
 def release(*, session: Session, message: OutboxMessage, now: datetime) -> None:
