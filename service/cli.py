@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -77,7 +77,7 @@ def run(host: str, port: int) -> None:
     elif settings.mailer_enabled and not settings.smtp_host:
         click.echo("QUOTE_SMTP_HOST is not set: emails are queued, and sent once it is.", err=True)
     click.echo(f"Quote Desk on http://{host}:{port}/  (database: {settings.database_url})")
-    if not _run(_any_coordinator(settings)):
+    if not _any_coordinator(settings):
         click.echo(
             "No desk account yet. Create the first administrator, then sign in at "
             f"http://{host}:{port}/desk/sign-in :\n"
@@ -269,19 +269,19 @@ def _set_active(email: str, *, active: bool) -> None:
         raise click.ClickException(f"No facilitator has the email {email}.") from None
 
 
-def _with_database(action: Callable[[Database], Awaitable[None]]) -> None:
-    async def go() -> None:
-        database = Database(Settings())
+def _with_database(
+    action: Callable[[Database], Awaitable[T]], settings: Settings | None = None
+) -> T:
+    """Run `action` with a database (on the environment's settings unless given); close it."""
+
+    async def go() -> T:
+        database = Database(settings or Settings())
         try:
-            await action(database)
+            return await action(database)
         finally:
             await database.dispose()
 
-    asyncio.run(go())
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    return asyncio.run(go())
 
 
 @main.group()
@@ -298,25 +298,22 @@ def coordinator_create(email: str, role: str) -> None:
         password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
     else:
         password = sys.stdin.readline().rstrip("\n")
-    _run(_create_coordinator(Settings(), email=email, password=password, role=role))
-    click.echo(f"Coordinator {email} created with role {role}.")
 
-
-async def _create_coordinator(settings: Settings, *, email: str, password: str, role: str) -> None:
-    database = Database(settings)
-    try:
+    async def create(database: Database) -> None:
         async with database.session() as session:
             await create_coordinator(
                 session=session, email=email, password=password, role=role, now=datetime.now(UTC)
             )
+
+    try:
+        _with_database(create)
     except PasswordTooShort:
         raise click.ClickException(
             messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)
         ) from None
     except CoordinatorExists:
         raise click.ClickException(messages.COORDINATOR_EXISTS) from None
-    finally:
-        await database.dispose()
+    click.echo(f"Coordinator {email} created with role {role}.")
 
 
 @main.command("demo-data")
@@ -328,26 +325,21 @@ def demo_data(count: int, days: int) -> None:
     if settings.env is Env.production:
         raise click.ClickException("demo-data refuses to run with QUOTE_ENV=production.")
     started = time.perf_counter()
-    inserted = _run(_demo_data(settings, count=count, days=days))
+    inserted = _with_database(
+        lambda database: insert_demo_leads(
+            database=database, count=count, now=datetime.now(UTC), days=days
+        ),
+        settings,
+    )
     click.echo(f"Inserted {inserted} demo leads in {time.perf_counter() - started:.1f} s.")
 
 
-async def _demo_data(settings: Settings, *, count: int, days: int) -> int:
-    database = Database(settings)
-    try:
-        return await insert_demo_leads(
-            database=database, count=count, now=datetime.now(UTC), days=days
-        )
-    finally:
-        await database.dispose()
-
-
-async def _any_coordinator(settings: Settings) -> bool:
-    database = Database(settings)
-    try:
+def _any_coordinator(settings: Settings) -> bool:
+    async def look(database: Database) -> bool:
         async with database.session() as session:
             return await session.scalar(select(Coordinator.id).limit(1)) is not None
+
+    try:
+        return _with_database(look, settings)
     except SQLAlchemyError:  # not migrated yet: `quote-desk db upgrade` says so
         return True
-    finally:
-        await database.dispose()
