@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,31 +85,41 @@ async def sign_in(
     keys = [_failure_key("account", email)]
     if ip:
         keys.append(_failure_key("ip", ip))
-    async with write_transaction(session):
-        recent = await session.execute(
-            select(SignInFailure.key, func.count())
-            .where(SignInFailure.key.in_(keys), SignInFailure.created_at > now - window)
-            .group_by(SignInFailure.key)
+    recent = await session.execute(
+        select(SignInFailure.key, func.count())
+        .where(SignInFailure.key.in_(keys), SignInFailure.created_at > now - window)
+        .group_by(SignInFailure.key)
+    )
+    if any(count >= max_failures for _, count in recent.all()):
+        await session.commit()  # ends the read
+        return SignInResult(coordinator=None, throttled=True)
+    coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == email))
+    await session.commit()  # ends the read: the password check must not hold the database
+    # Argon2 takes tens of milliseconds of CPU: off the event loop, and outside any write
+    # transaction (on SQLite a write would make every patient's submit wait for it).
+    stored_hash = coordinator.password_hash if coordinator else _DUMMY_HASH
+    verified = await asyncio.to_thread(_verified, stored_hash, password)
+    if verified and coordinator is not None and coordinator.active:
+        rehashed = (
+            await asyncio.to_thread(_hasher.hash, password)
+            if _hasher.check_needs_rehash(stored_hash)
+            else None
         )
-        if any(count >= max_failures for _, count in recent.all()):
-            return SignInResult(coordinator=None, throttled=True)
-        coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == email))
-        if _verified(coordinator.password_hash if coordinator else _DUMMY_HASH, password) and (
-            coordinator is not None and coordinator.active
-        ):
+        async with write_transaction(session):
             coordinator.last_sign_in_at = now
+            if rehashed:
+                coordinator.password_hash = rehashed
             session.add(
                 DeskAudit(actor=coordinator.email, action="sign_in", data={}, created_at=now)
             )
-            if _hasher.check_needs_rehash(coordinator.password_hash):
-                coordinator.password_hash = _hasher.hash(password)
             # This account's failures are forgiven; everyone's old ones are no longer counted.
             await session.execute(
                 delete(SignInFailure).where(
                     (SignInFailure.key == keys[0]) | (SignInFailure.created_at <= now - window)
                 )
             )
-            return SignInResult(coordinator=coordinator)
+        return SignInResult(coordinator=coordinator)
+    async with write_transaction(session):
         session.add_all(SignInFailure(key=key, created_at=now) for key in keys)
         await session.execute(
             delete(SignInFailure).where(
