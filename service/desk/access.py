@@ -13,7 +13,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import select, update
 
-from service.db import Database, write_transaction
+from service.db import Database
 from service.desk import messages
 from service.desk.accounts import active_coordinator
 from service.models import ApiToken, Coordinator
@@ -81,10 +81,8 @@ async def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     now = now_utc()
     # Last use to the minute is enough, and spares a write on every call.
     if token_row.last_used_at is None or now - token_row.last_used_at > timedelta(minutes=1):
-        async with _database(connection).session() as session, write_transaction(session):
-            await session.execute(
-                update(ApiToken).where(ApiToken.id == token_row.id).values(last_used_at=now)
-            )
+        used = update(ApiToken).where(ApiToken.id == token_row.id).values(last_used_at=now)
+        await _database(connection).write(lambda session: session.execute(used))
     connection.state.coordinator = coordinator
 
 

@@ -8,11 +8,13 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Table, insert, select, text
+from sqlalchemy.orm import Session
 
-from service.db import Database, write_transaction
+from service.db import Database
 from service.models import Facilitator, Lead
 
 BATCH = 5000
@@ -112,6 +114,14 @@ def _leads(
         }
 
 
+def _insert_batch(session: Session, *, batch: list[dict[str, Any]], sqlite: bool) -> None:
+    if sqlite:
+        session.execute(text("PRAGMA cache_size=-131072"))  # 128 MiB
+    # Core insert on the table: a plain executemany, several times faster than the ORM's bulk
+    # path for this many rows (the column types still convert the values).
+    session.execute(insert(LEADS), batch)
+
+
 async def insert_demo_leads(
     *, database: Database, count: int, now: datetime, days: int = 365, seed: int | None = None
 ) -> int:
@@ -123,11 +133,6 @@ async def insert_demo_leads(
     done = 0
     while done < count:
         batch = [row for _, row in zip(range(BATCH), rows, strict=False)]
-        async with database.session() as session, write_transaction(session):
-            if database.is_sqlite:
-                await session.execute(text("PRAGMA cache_size=-131072"))  # 128 MiB
-            # Core insert on the table: a plain executemany, several times faster than the
-            # ORM's bulk path for this many rows (the column types still convert the values).
-            await session.execute(insert(LEADS), batch)
+        await database.write(partial(_insert_batch, batch=batch, sqlite=database.is_sqlite))
         done += len(batch)
     return done

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import Database, write_transaction
+from service.db import Database
 from service.desk.leads import Cursor, LeadFilter
 from service.models import DeskAudit, Facilitator, Lead
 
@@ -59,12 +58,10 @@ def _row(lead: Lead, facilitators: dict[int, str]) -> list[str]:
 
 
 async def record_export(
-    *, session: AsyncSession, lead_filter: LeadFilter, actor: str, now: datetime
+    *, database: Database, lead_filter: LeadFilter, actor: str, now: datetime
 ) -> None:
-    async with write_transaction(session):
-        session.add(
-            DeskAudit(actor=actor, action="export_csv", data=lead_filter.query(), created_at=now)
-        )
+    audit = DeskAudit(actor=actor, action="export_csv", data=lead_filter.query(), created_at=now)
+    await database.write(lambda session: session.add(audit))
 
 
 async def csv_chunks(*, database: Database, lead_filter: LeadFilter) -> AsyncIterator[bytes]:

@@ -56,8 +56,6 @@ class DatabaseStore(Store):
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
     ) -> None:
-        from service.db import write_transaction
-
         data = value.encode() if isinstance(value, str) else value
         ttl = _seconds(expires_in)
         now = datetime.now(UTC)
@@ -81,8 +79,7 @@ class DatabaseStore(Store):
         upsert = upsert.on_conflict_do_update(
             index_elements=["key"], set_={"value": data, "expires_at": expires_at}
         )
-        async with self.database.session() as session, write_transaction(session):
-            await session.execute(upsert)
+        await self.database.write(lambda session: session.execute(upsert))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         now = datetime.now(UTC)
@@ -96,34 +93,21 @@ class DatabaseStore(Store):
         return value
 
     async def _renew(self, key: str, expires_at: datetime) -> None:
-        from service.db import write_transaction
-
-        async with self.database.session() as session, write_transaction(session):
-            await session.execute(
-                update(DeskSession)
-                .where(DeskSession.key == _hashed(key))
-                .values(expires_at=expires_at)
-            )
+        renew = (
+            update(DeskSession).where(DeskSession.key == _hashed(key)).values(expires_at=expires_at)
+        )
+        await self.database.write(lambda session: session.execute(renew))
 
     async def delete(self, key: str) -> None:
-        from service.db import write_transaction
-
-        async with self.database.session() as session, write_transaction(session):
-            await session.execute(delete(DeskSession).where(DeskSession.key == _hashed(key)))
+        gone = delete(DeskSession).where(DeskSession.key == _hashed(key))
+        await self.database.write(lambda session: session.execute(gone))
 
     async def delete_all(self) -> None:
-        from service.db import write_transaction
-
-        async with self.database.session() as session, write_transaction(session):
-            await session.execute(delete(DeskSession))
+        await self.database.write(lambda session: session.execute(delete(DeskSession)))
 
     async def delete_expired(self) -> None:
-        from service.db import write_transaction
-
-        async with self.database.session() as session, write_transaction(session):
-            await session.execute(
-                delete(DeskSession).where(DeskSession.expires_at <= datetime.now(UTC))
-            )
+        expired = delete(DeskSession).where(DeskSession.expires_at <= datetime.now(UTC))
+        await self.database.write(lambda session: session.execute(expired))
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None

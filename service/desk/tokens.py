@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import write_transaction
+from service.db import Database
 from service.desk.access import token_digest
 from service.models import ApiToken, Coordinator
 
@@ -16,19 +16,17 @@ PREFIX = "qd_"
 
 
 async def create_token(
-    *, session: AsyncSession, coordinator: Coordinator, name: str, now: datetime
+    *, database: Database, coordinator: Coordinator, name: str, now: datetime
 ) -> str:
     """Store a new token's digest and return the token itself, which is never stored."""
     token = PREFIX + secrets.token_urlsafe(32)
-    async with write_transaction(session):
-        session.add(
-            ApiToken(
-                coordinator_id=coordinator.id,
-                name=name[:100],
-                token_sha256=token_digest(token),
-                created_at=now,
-            )
-        )
+    row = ApiToken(
+        coordinator_id=coordinator.id,
+        name=name[:100],
+        token_sha256=token_digest(token),
+        created_at=now,
+    )
+    await database.write(lambda session: session.add(row))
     return token
 
 
@@ -41,12 +39,12 @@ async def tokens_of(*, session: AsyncSession, coordinator: Coordinator) -> list[
 
 
 async def revoke_token(
-    *, session: AsyncSession, coordinator: Coordinator, token_id: int, now: datetime
+    *, database: Database, coordinator: Coordinator, token_id: int, now: datetime
 ) -> None:
-    async with write_transaction(session):
-        await session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == token_id, ApiToken.coordinator_id == coordinator.id)
-            .where(ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+    revoke = (
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.coordinator_id == coordinator.id)
+        .where(ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    await database.write(lambda session: session.execute(revoke))

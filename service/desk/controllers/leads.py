@@ -75,7 +75,7 @@ class DeskLeads(Controller):
     ) -> Stream:
         lead_filter = LeadFilter.from_query(request.query_params)
         await record_export(
-            session=session, lead_filter=lead_filter, actor=coordinator.email, now=now_utc()
+            database=database, lead_filter=lead_filter, actor=coordinator.email, now=now_utc()
         )
         stamp = now_utc().strftime("%Y%m%d-%H%M")
         return Stream(

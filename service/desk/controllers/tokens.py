@@ -8,6 +8,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import Database
 from service.desk import messages
 from service.desk.access import now_utc
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
@@ -33,6 +34,7 @@ class DeskTokens(Controller):
         self,
         request: AnyRequest,
         session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         coordinator: NamedDependency[Coordinator],
     ) -> Template:
         name = (await form_of(request)).get("name", "").strip()
@@ -47,7 +49,7 @@ class DeskTokens(Controller):
                 status_code=400,
             )
         token = await create_token(
-            session=session, coordinator=coordinator, name=name, now=now_utc()
+            database=database, coordinator=coordinator, name=name, now=now_utc()
         )
         tokens = await tokens_of(session=session, coordinator=coordinator)
         # Shown in this response only: the page is not cached and the token is not stored.
@@ -57,12 +59,12 @@ class DeskTokens(Controller):
     async def revoke(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         coordinator: NamedDependency[Coordinator],
         token_id: FromPath[int],
     ) -> Redirect:
         await revoke_token(
-            session=session, coordinator=coordinator, token_id=token_id, now=now_utc()
+            database=database, coordinator=coordinator, token_id=token_id, now=now_utc()
         )
         flash(request, messages.TOKEN_REVOKED)
         return back_to(request, "desk:tokens")
