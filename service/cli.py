@@ -300,10 +300,9 @@ def coordinator_create(email: str, role: str) -> None:
         password = sys.stdin.readline().rstrip("\n")
 
     async def create(database: Database) -> None:
-        async with database.session() as session:
-            await create_coordinator(
-                session=session, email=email, password=password, role=role, now=datetime.now(UTC)
-            )
+        await create_coordinator(
+            database=database, email=email, password=password, role=role, now=datetime.now(UTC)
+        )
 
     try:
         _with_database(create)

@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from service.db import write_transaction
+from service.db import Database
 from service.desk import messages
 from service.models import Coordinator, DeskAudit, SignInFailure
 
@@ -48,30 +49,31 @@ def _failure_key(kind: str, value: str) -> str:
 
 
 async def create_coordinator(
-    *, session: AsyncSession, email: str, password: str, role: str, now: datetime
+    *, database: Database, email: str, password: str, role: str, now: datetime
 ) -> Coordinator:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordTooShort
     email = normalise_email(email)
-    async with write_transaction(session):
-        if await session.scalar(select(Coordinator.id).where(Coordinator.email == email)):
+    password_hash = await asyncio.to_thread(_hasher.hash, password)  # CPU: off the loop
+
+    def create(session: Session) -> Coordinator:
+        if session.scalar(select(Coordinator.id).where(Coordinator.email == email)):
             raise CoordinatorExists
         coordinator = Coordinator(
-            email=email,
-            password_hash=_hasher.hash(password),
-            role=role,
-            active=True,
-            created_at=now,
+            email=email, password_hash=password_hash, role=role, active=True, created_at=now
         )
         session.add(coordinator)
-    return coordinator
+        return coordinator
+
+    return await database.write(create)
 
 
 async def sign_in(
     *,
     session: AsyncSession,
+    database: Database,
     email: str,
     password: str,
     ip: str | None,
@@ -105,27 +107,35 @@ async def sign_in(
             if _hasher.check_needs_rehash(stored_hash)
             else None
         )
-        async with write_transaction(session):
-            coordinator.last_sign_in_at = now
+        signed_in = coordinator
+
+        def succeed(write: Session) -> None:
+            stored = write.get(Coordinator, signed_in.id)
+            assert stored is not None
+            stored.last_sign_in_at = now
             if rehashed:
-                coordinator.password_hash = rehashed
-            session.add(
-                DeskAudit(actor=coordinator.email, action="sign_in", data={}, created_at=now)
-            )
+                stored.password_hash = rehashed
+            write.add(DeskAudit(actor=stored.email, action="sign_in", data={}, created_at=now))
             # This account's failures are forgiven; everyone's old ones are no longer counted.
-            await session.execute(
+            write.execute(
                 delete(SignInFailure).where(
                     (SignInFailure.key == keys[0]) | (SignInFailure.created_at <= now - window)
                 )
             )
+
+        await database.write(succeed)
+        coordinator.last_sign_in_at = now
         return SignInResult(coordinator=coordinator)
-    async with write_transaction(session):
-        session.add_all(SignInFailure(key=key, created_at=now) for key in keys)
-        await session.execute(
+
+    def fail(write: Session) -> None:
+        write.add_all(SignInFailure(key=key, created_at=now) for key in keys)
+        write.execute(
             delete(SignInFailure).where(
                 SignInFailure.key.in_(keys), SignInFailure.created_at <= now - window
             )
         )
+
+    await database.write(fail)
     return SignInResult(coordinator=None)
 
 
@@ -142,13 +152,13 @@ async def active_coordinator(*, session: AsyncSession, coordinator_id: int) -> C
 
 
 async def register_coordinator(
-    *, session: AsyncSession, email: str, password: str, role: str, now: datetime
+    *, database: Database, email: str, password: str, role: str, now: datetime
 ) -> dict[str, str]:
     """Create an account from the desk's form: the field errors a person reads, or {}."""
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized
         await create_coordinator(
-            session=session,
+            database=database,
             email=email,
             password=password,
             role=role if role in ROLES else "coordinator",
@@ -168,18 +178,21 @@ async def list_coordinators(*, session: AsyncSession) -> list[Coordinator]:
 
 
 async def set_coordinator_active(
-    *, session: AsyncSession, coordinator_id: int, active: bool, by: Coordinator
+    *, database: Database, coordinator_id: int, active: bool, by: Coordinator
 ) -> Coordinator:
     """Enable or disable an account; a disabled account's sessions stop working at once
     (the guard checks `active` on every request). Nobody can disable themselves."""
     if coordinator_id == by.id and not active:
         raise CannotDisableSelf
-    async with write_transaction(session):
-        coordinator = await session.get(Coordinator, coordinator_id)
+
+    def change(session: Session) -> Coordinator:
+        coordinator = session.get(Coordinator, coordinator_id)
         if coordinator is None:
             raise LookupError(coordinator_id)
         coordinator.active = active
-    return coordinator
+        return coordinator
+
+    return await database.write(change)
 
 
 class CannotDisableSelf(Exception):

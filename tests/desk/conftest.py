@@ -20,10 +20,9 @@ PASSWORD = "correct horse battery staple"
 async def add_coordinator(settings: Settings, email: str, role: str = "coordinator") -> None:
     database = Database(settings)
     try:
-        async with database.session() as session:
-            await create_coordinator(
-                session=session, email=email, password=PASSWORD, role=role, now=datetime.now(UTC)
-            )
+        await create_coordinator(
+            database=database, email=email, password=PASSWORD, role=role, now=datetime.now(UTC)
+        )
     finally:
         await database.dispose()
 

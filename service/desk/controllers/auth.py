@@ -7,6 +7,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import Database
 from service.desk import messages
 from service.desk.access import (
     PUBLIC,
@@ -34,11 +35,13 @@ class DeskAuth(Controller):
         self,
         request: AnyRequest,
         session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         form = await form_of(request)
         result = await sign_in(
             session=session,
+            database=database,
             email=form.get("email", "")[:254],
             password=form.get("password", ""),
             ip=client_ip(request),

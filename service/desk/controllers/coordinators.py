@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import Database
 from service.desk import messages
 from service.desk.access import (
     ADMIN,
@@ -39,11 +40,14 @@ class DeskCoordinators(Controller):
 
     @post("/coordinators", name="desk:coordinators:add")
     async def add(
-        self, request: AnyRequest, session: NamedDependency[AsyncSession]
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
     ) -> Template | Redirect:
         form = await form_of(request)
         errors = await register_coordinator(
-            session=session,
+            database=database,
             email=form.get("email", ""),
             password=form.get("password", ""),
             role=form.get("role", ""),
@@ -59,14 +63,14 @@ class DeskCoordinators(Controller):
     async def active(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         coordinator_id: FromPath[int],
         coordinator: NamedDependency[Coordinator],
     ) -> Redirect:
         active = (await form_of(request)).get("active") == "1"
         try:
             await set_coordinator_active(
-                session=session, coordinator_id=coordinator_id, active=active, by=coordinator
+                database=database, coordinator_id=coordinator_id, active=active, by=coordinator
             )
         except CannotDisableSelf:
             raise DeskActionRefused(messages.COORDINATOR_SELF) from None
