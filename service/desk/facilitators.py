@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from service.db import write_transaction
+from service.db import Database
 from service.desk import messages
 from service.models import Facilitator, Lead
 
@@ -80,11 +81,12 @@ async def facilitators_with_counts(*, session: AsyncSession, now: datetime) -> l
 
 
 async def save_facilitator(
-    *, session: AsyncSession, facilitator_id: int | None, form: FacilitatorForm, now: datetime
+    *, database: Database, facilitator_id: int | None, form: FacilitatorForm, now: datetime
 ) -> Facilitator:
     """Add (no id) or update a facilitator; the email must stay unique."""
-    async with write_transaction(session):
-        taken = await session.scalar(
+
+    def save(session: Session) -> Facilitator:
+        taken = session.scalar(
             select(Facilitator.id).where(func.lower(Facilitator.email) == form.email.lower())
         )
         if taken is not None and taken != facilitator_id:
@@ -93,7 +95,7 @@ async def save_facilitator(
             facilitator = Facilitator(created_at=now, active=True)
             session.add(facilitator)
         else:
-            found = await session.get(Facilitator, facilitator_id)
+            found = session.get(Facilitator, facilitator_id)
             if found is None:
                 raise LookupError(facilitator_id)
             facilitator = found
@@ -104,19 +106,23 @@ async def save_facilitator(
         facilitator.destinations = form.destinations
         facilitator.weight = form.weight
         facilitator.updated_at = now
-    return facilitator
+        return facilitator
+
+    return await database.write(save)
 
 
 async def set_active(
-    *, session: AsyncSession, facilitator_id: int, active: bool, now: datetime
+    *, database: Database, facilitator_id: int, active: bool, now: datetime
 ) -> Facilitator:
-    async with write_transaction(session):
-        facilitator = await session.get(Facilitator, facilitator_id)
+    def change(session: Session) -> Facilitator:
+        facilitator = session.get(Facilitator, facilitator_id)
         if facilitator is None:
             raise LookupError(facilitator_id)
         facilitator.active = active
         facilitator.updated_at = now
-    return facilitator
+        return facilitator
+
+    return await database.write(change)
 
 
 async def get_facilitator(*, session: AsyncSession, facilitator_id: int) -> Facilitator | None:

@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import Database
 from service.desk import messages
 from service.desk.access import (
     ADMIN,
@@ -62,29 +63,33 @@ class DeskFacilitators(Controller):
 
     @post("/facilitators", name="desk:facilitators:add")
     async def add(
-        self, request: AnyRequest, session: NamedDependency[AsyncSession]
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
     ) -> Template | Redirect:
-        return await _save_facilitator(request, session, None)
+        return await _save_facilitator(request, session, database, None)
 
     @post("/facilitators/{facilitator_id:int}", name="desk:facilitator:save")
     async def save(
         self,
         request: AnyRequest,
         session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         facilitator_id: FromPath[int],
     ) -> Template | Redirect:
-        return await _save_facilitator(request, session, facilitator_id)
+        return await _save_facilitator(request, session, database, facilitator_id)
 
     @post("/facilitators/{facilitator_id:int}/active", name="desk:facilitator:active")
     async def active(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         facilitator_id: FromPath[int],
     ) -> Redirect:
         active = (await form_of(request)).get("active") == "1"
         await set_active(
-            session=session, facilitator_id=facilitator_id, active=active, now=now_utc()
+            database=database, facilitator_id=facilitator_id, active=active, now=now_utc()
         )
         flash(request, messages.FACILITATOR_ENABLED if active else messages.FACILITATOR_DISABLED)
         return back_to(request, "desk:facilitators")
@@ -102,14 +107,14 @@ def facilitator_values(facilitator: Facilitator) -> dict[str, str]:
 
 
 async def _save_facilitator(
-    request: AnyRequest, session: AsyncSession, facilitator_id: int | None
+    request: AnyRequest, session: AsyncSession, database: Database, facilitator_id: int | None
 ) -> Template | Redirect:
     posted = await form_of(request)
     form, errors = FacilitatorForm.parse(posted)
     if not errors:
         try:
             await save_facilitator(
-                session=session, facilitator_id=facilitator_id, form=form, now=now_utc()
+                database=database, facilitator_id=facilitator_id, form=form, now=now_utc()
             )
         except FacilitatorEmailTaken:
             errors["email"] = messages.FACILITATOR_EMAIL_TAKEN
