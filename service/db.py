@@ -6,17 +6,12 @@ writer, that function runs on a single writer thread with its own connection: th
 transaction is one hop from the event loop (no lock held across awaits), writes queue in
 order instead of failing with "database is locked", and BEGIN IMMEDIATE means a transaction
 never fails half-way when it upgrades from reading to writing. On PostgreSQL it runs on an
-async session. The patient journey and the mail worker write this way.
-
-`write_transaction(session)` is the async form, for the coordinator desk's occasional writes:
-on SQLite it begins IMMEDIATE on an async connection, queued on an in-process lock, and waits
-(busy_timeout) while the writer thread holds the database.
+async session. Every write in the service goes this way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -35,7 +30,6 @@ from sqlalchemy.orm import Session
 from service.settings import Settings
 
 T = TypeVar("T")
-_WRITE = "quote_desk_write"
 
 
 class Database:
@@ -49,9 +43,6 @@ class Database:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = settings.is_sqlite
-        self.write_lock: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
-        )
         self._writer: ThreadPoolExecutor | None = None
         self._writer_engine: Engine | None = None
         if self.is_sqlite:
@@ -63,9 +54,7 @@ class Database:
             _configure_sqlite(self._writer_engine, begin="BEGIN IMMEDIATE")
 
     def session(self) -> AsyncSession:
-        session = self.sessions()
-        session.info["database"] = self
-        return session
+        return self.sessions()
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` in one write transaction; commit when it returns, else roll back.
@@ -103,27 +92,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else begin)
-
-
-@contextlib.asynccontextmanager
-async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """Open a write transaction on `session`; commit on success, roll back on any error.
-
-    The session must not be inside a transaction yet: this is where the write begins.
-    """
-    if session.in_transaction():
-        raise RuntimeError("write_transaction() must begin the session's transaction")
-    database: Database = session.info["database"]
-    async with database.write_lock:
-        await session.connection(execution_options={_WRITE: True})
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        conn.exec_driver_sql(begin)
 
 
 async def provide_session(database: NamedDependency[Database]) -> AsyncIterator[AsyncSession]:

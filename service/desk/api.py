@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db import Database
 from service.desk.access import api_guard, current_coordinator, now_utc
 from service.desk.leads import (
     Cursor,
@@ -158,6 +159,7 @@ class LeadsApi(Controller):
     async def update(
         self,
         session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         lead_id: FromPath[uuid.UUID],
         data: JSONBody[LeadPatch],
         coordinator: NamedDependency[Coordinator],
@@ -165,7 +167,7 @@ class LeadsApi(Controller):
         now = now_utc()
         if data.status is not None:
             await change_status(
-                session=session,
+                database=database,
                 lead_id=lead_id,
                 new_status=data.status,
                 actor=coordinator.email,
@@ -173,7 +175,7 @@ class LeadsApi(Controller):
             )
         if data.note:
             await add_note(
-                session=session, lead_id=lead_id, text=data.note, actor=coordinator.email, now=now
+                database=database, lead_id=lead_id, text=data.note, actor=coordinator.email, now=now
             )
         session.expire_all()  # read the lead again, with the events just written
         return await _detail(session, lead_id)

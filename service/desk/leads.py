@@ -13,9 +13,9 @@ from time import monotonic
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from service.db import write_transaction
+from service.db import Database
 from service.desk import messages
 from service.desk.pipeline import STATUSES, allowed_next, can_move
 from service.mail.outbox import (
@@ -280,18 +280,18 @@ async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecor
     return LeadRecord(lead=lead, emails=emails, allowed_next=allowed_next(lead.status))
 
 
-async def _lead_for_update(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
-    lead = await session.get(Lead, lead_id)
+def _lead_for_update(session: Session, lead_id: uuid.UUID) -> Lead:
+    lead = session.get(Lead, lead_id)
     if lead is None:
         raise LeadNotFound
     return lead
 
 
 async def change_status(
-    *, session: AsyncSession, lead_id: uuid.UUID, new_status: str, actor: str, now: datetime
+    *, database: Database, lead_id: uuid.UUID, new_status: str, actor: str, now: datetime
 ) -> Lead:
-    async with write_transaction(session):
-        lead = await _lead_for_update(session, lead_id)
+    def change(session: Session) -> Lead:
+        lead = _lead_for_update(session, lead_id)
         old = lead.status
         if not can_move(old, new_status):
             allowed = ", ".join(allowed_next(old)) or messages.TRANSITION_NONE
@@ -309,29 +309,34 @@ async def change_status(
                 created_at=now,
             )
         )
-    return lead
+        return lead
+
+    return await database.write(change)
 
 
 async def add_note(
-    *, session: AsyncSession, lead_id: uuid.UUID, text: str, actor: str, now: datetime
+    *, database: Database, lead_id: uuid.UUID, text: str, actor: str, now: datetime
 ) -> None:
     text = text.strip()
     if not text:
         raise DeskActionRefused(messages.NOTE_EMPTY)
     if len(text) > NOTE_MAX:
         raise DeskActionRefused(messages.NOTE_TOO_LONG.format(max=NOTE_MAX))
-    async with write_transaction(session):
-        lead = await _lead_for_update(session, lead_id)
+
+    def note(session: Session) -> None:
+        lead = _lead_for_update(session, lead_id)
         session.add(
             LeadEvent(
                 lead_id=lead.id, kind="note", actor=actor, data={"text": text}, created_at=now
             )
         )
 
+    await database.write(note)
+
 
 async def reassign(
     *,
-    session: AsyncSession,
+    database: Database,
     lead_id: uuid.UUID,
     facilitator_id: int,
     actor: str,
@@ -339,9 +344,10 @@ async def reassign(
     now: datetime,
 ) -> Facilitator:
     """Give the lead to another facilitator and queue that facilitator's email, together."""
-    async with write_transaction(session):
-        lead = await _lead_for_update(session, lead_id)
-        facilitator = await session.get(Facilitator, facilitator_id)
+
+    def move(session: Session) -> Facilitator:
+        lead = _lead_for_update(session, lead_id)
+        facilitator = session.get(Facilitator, facilitator_id)
         if facilitator is None or not facilitator.active:
             raise DeskActionRefused(messages.FACILITATOR_UNKNOWN)
         if lead.facilitator_id == facilitator.id:
@@ -349,10 +355,8 @@ async def reassign(
         previous = lead.facilitator_id
         lead.facilitator_id = facilitator.id
         lead.updated_at = now
-        await session.run_sync(
-            lambda sync_session: enqueue_facilitator_email(
-                session=sync_session, lead=lead, facilitator=facilitator, settings=settings, now=now
-            )
+        enqueue_facilitator_email(
+            session=session, lead=lead, facilitator=facilitator, settings=settings, now=now
         )
         session.add(
             LeadEvent(
@@ -367,20 +371,17 @@ async def reassign(
                 created_at=now,
             )
         )
-    return facilitator
+        return facilitator
+
+    return await database.write(move)
 
 
-async def retry_email(
-    *, session: AsyncSession, outbox_id: int, actor: str, now: datetime
-) -> Requeued:
+async def retry_email(*, database: Database, outbox_id: int, actor: str, now: datetime) -> Requeued:
     """Make a failed email due now (the outbox's own retry, with the coordinator as actor)."""
-    async with write_transaction(session):
+
+    def retry(session: Session) -> Requeued:
         try:
-            requeued = await session.run_sync(
-                lambda sync_session: retry_now(
-                    session=sync_session, message_id=outbox_id, now=now, actor=actor
-                )
-            )
+            requeued = retry_now(session=session, message_id=outbox_id, now=now, actor=actor)
         except MessageNotFound:
             raise LeadNotFound from None
         except MessageNotRetryable:
@@ -388,4 +389,6 @@ async def retry_email(
         if requeued.lead_id is None:  # an email about no lead (an operator alert)
             data = {"outbox_id": outbox_id, "email": requeued.kind, "was": requeued.was}
             session.add(DeskAudit(actor=actor, action="email_retry", data=data, created_at=now))
-    return requeued
+        return requeued
+
+    return await database.write(retry)

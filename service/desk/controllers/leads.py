@@ -101,7 +101,7 @@ class DeskLeads(Controller):
     async def status(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         lead_id: FromPath[uuid.UUID],
         coordinator: NamedDependency[Coordinator],
         counts: NamedDependency[CountsCache],
@@ -109,7 +109,11 @@ class DeskLeads(Controller):
         new = (await form_of(request)).get("status", "")
         counts.clear()
         await change_status(
-            session=session, lead_id=lead_id, new_status=new, actor=coordinator.email, now=now_utc()
+            database=database,
+            lead_id=lead_id,
+            new_status=new,
+            actor=coordinator.email,
+            now=now_utc(),
         )
         flash(request, messages.STATUS_CHANGED.format(new=new))
         return back_to(request, "desk:lead", lead_id=lead_id)
@@ -118,13 +122,13 @@ class DeskLeads(Controller):
     async def note(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         lead_id: FromPath[uuid.UUID],
         coordinator: NamedDependency[Coordinator],
     ) -> Redirect:
         text = (await form_of(request)).get("note", "")
         await add_note(
-            session=session, lead_id=lead_id, text=text, actor=coordinator.email, now=now_utc()
+            database=database, lead_id=lead_id, text=text, actor=coordinator.email, now=now_utc()
         )
         flash(request, messages.NOTE_ADDED)
         return back_to(request, "desk:lead", lead_id=lead_id)
@@ -133,7 +137,7 @@ class DeskLeads(Controller):
     async def reassign(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         lead_id: FromPath[uuid.UUID],
         coordinator: NamedDependency[Coordinator],
         settings: NamedDependency[Settings],
@@ -141,7 +145,7 @@ class DeskLeads(Controller):
     ) -> Redirect:
         chosen = (await form_of(request)).get("facilitator_id", "")
         facilitator = await reassign(
-            session=session,
+            database=database,
             lead_id=lead_id,
             facilitator_id=int(chosen) if chosen.isdigit() else 0,
             actor=coordinator.email,
@@ -156,13 +160,13 @@ class DeskLeads(Controller):
     async def retry(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         outbox_id: FromPath[int],
         coordinator: NamedDependency[Coordinator],
         mailer: NamedDependency[Worker],
     ) -> Redirect:
         message = await retry_email(
-            session=session, outbox_id=outbox_id, actor=coordinator.email, now=now_utc()
+            database=database, outbox_id=outbox_id, actor=coordinator.email, now=now_utc()
         )
         mailer.wake()
         flash(request, messages.RETRY_QUEUED)
