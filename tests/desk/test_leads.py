@@ -240,7 +240,7 @@ async def test_export_streams_the_filter_as_safe_csv(
     )
     response = await desk.get("/desk/leads/export.csv?language=fr")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["reference"] for r in rows] == ["Q-EXP001"]

@@ -80,7 +80,7 @@ class DeskLeads(Controller):
         stamp = now_utc().strftime("%Y%m%d-%H%M")
         return Stream(
             csv_chunks(database=database, lead_filter=lead_filter),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # litestar adds "; charset=utf-8"
             headers={"Content-Disposition": f'attachment; filename="leads-{stamp}.csv"'},
         )
 
