@@ -9,17 +9,17 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
-from litestar.stores.base import Store
 
+from service.accounts.sessions import DESK_SESSION_STORE, session_config, session_store
+from service.clock import Clock, utc_now
 from service.db import Database, provide_session
-from service.desk.api import LeadsApi
 from service.desk.controllers import desk_router
-from service.desk.sessions import DESK_SESSION_STORE, DatabaseStore
 from service.errors import handle_exception
 from service.health import healthz, readyz
+from service.leads.api import LeadsApi
 from service.leads.controllers import QuoteApi, QuotePages
-from service.leads.service import store_legal_texts
-from service.mail.worker import Worker
+from service.leads.notifications import mail_worker
+from service.leads.submit import store_legal_texts
 from service.settings import Settings
 
 CONTENT_SECURITY_POLICY = (
@@ -35,24 +35,15 @@ SECURITY_HEADERS = [
 SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
 
 
-def desk_session_store(settings: Settings, database: Database) -> Store:
-    """Desk sessions live in Redis when QUOTE_REDIS_URL is set, else in the database."""
-    if settings.redis_url:
-        from litestar.stores.redis import RedisStore
-
-        return RedisStore.with_client(url=settings.redis_url).with_namespace("desk_sessions")
-    return DatabaseStore(database)
-
-
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
     settings = settings or Settings()
     database = Database(settings)
-    # One worker per process, sharing the app's database (and so SQLite's write lock); with
-    # QUOTE_MAILER_ENABLED=false it never runs and wake() only sets an event nobody waits on.
-    mailer = Worker(database=database, settings=settings)
+    # One worker per process, sharing the app's database (and so SQLite's write lock); it
+    # wakes after each commit that queued mail. With QUOTE_MAILER_ENABLED=false it never runs.
+    mailer = mail_worker(database=database, settings=settings, clock=clock)
 
     async def on_startup() -> None:
-        await store_legal_texts(database=database)
+        await database.write(store_legal_texts)
         if settings.mailer_enabled:
             mailer.start()
 
@@ -85,15 +76,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
             "database": Provide(lambda: database, sync_to_thread=False, use_cache=True),
             "session": Provide(provide_session),
-            "mailer": Provide(lambda: mailer, sync_to_thread=False, use_cache=True),
+            "now": Provide(clock, sync_to_thread=False),
         },
-        state=State({"settings": settings, "database": database, "mailer": mailer}),
+        state=State({"settings": settings, "database": database, "clock": clock}),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        stores={DESK_SESSION_STORE: desk_session_store(settings, database)},
+        stores={DESK_SESSION_STORE: session_store(settings, database)},
         csrf_config=settings.csrf_config(),
         template_config=settings.template_config(),
-        middleware=[settings.session_config().middleware, *middleware],
+        middleware=[session_config(settings).middleware, *middleware],
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
         openapi_config=OpenAPIConfig(

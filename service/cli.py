@@ -9,32 +9,26 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
 import uvicorn
 import uvicorn.config
-from email_validator import EmailNotValidError, validate_email
+from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
+from service import facilitators as facilitator_service
 from service import migrations
+from service.accounts.coordinators import ROLES, create_coordinator
 from service.app import create_app
+from service.clock import utc_now
 from service.db import Database
-from service.desk import messages
-from service.desk.accounts import (
-    MIN_PASSWORD_LENGTH,
-    ROLES,
-    CoordinatorExists,
-    PasswordTooShort,
-    create_coordinator,
-)
 from service.desk.demo import insert_demo_leads
-from service.leads import facilitators as facilitator_service
-from service.leads.schemas import LANGUAGES
+from service.errors import DomainError
+from service.languages import LANGUAGES
+from service.leads.notifications import mail_worker
 from service.mail.devsink import start_dev_sink
-from service.mail.worker import Worker
 from service.models import Coordinator
 from service.settings import Env, Settings
 
@@ -129,16 +123,16 @@ def worker() -> None:
 
 async def _run_worker(settings: Settings) -> None:
     database = Database(settings)
-    mail_worker = Worker(database=database, settings=settings)
+    worker = mail_worker(database=database, settings=settings)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    mail_worker.start()
+    worker.start()
     try:
         await stopping.wait()
     finally:
-        await mail_worker.stop()
+        await worker.stop()
         await database.dispose()
 
 
@@ -188,33 +182,29 @@ def facilitator_add(
 ) -> None:
     """Add a facilitator who receives leads by email."""
     try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-
-    async def add(database: Database) -> None:
-        await database.write(
-            lambda session: facilitator_service.add_facilitator(
-                session=session,
-                name=name,
-                email=email,
-                languages=languages,
-                treatments=treatments,
-                destinations=destinations,
-                weight=weight,
-                now=datetime.now(UTC),
-            )
+        data = facilitator_service.FacilitatorInput(
+            name=name,
+            email=email,
+            languages=list(languages),
+            treatments=list(treatments),
+            destinations=list(destinations),
+            weight=weight,
         )
-
-    try:
-        _with_database(add)
-    except IntegrityError:
-        raise click.ClickException(
-            f"A facilitator with the email {email} already exists."
+    except ValidationError as exc:
+        problems = facilitator_service.input_errors(exc)
+        raise click.BadParameter(
+            " ".join(problems.values()), param_hint="EMAIL or --name"
         ) from None
-    except ValueError as exc:
-        raise click.ClickException(f"{str(exc).capitalize()}.") from None
-    click.echo(f"Added {email}.")
+    _with_database(_add_facilitator, data=data)
+    click.echo(f"Added {data.email}.")
+
+
+async def _add_facilitator(
+    database: Database, *, data: facilitator_service.FacilitatorInput
+) -> None:
+    await database.write(
+        facilitator_service.save_facilitator, facilitator_id=None, data=data, now=utc_now()
+    )
 
 
 @facilitator.command("list")
@@ -223,9 +213,7 @@ def facilitator_list() -> None:
 
     async def show(database: Database) -> None:
         async with database.session() as session:
-            rows = await session.run_sync(
-                lambda sync_session: facilitator_service.list_facilitators(session=sync_session)
-            )
+            rows = await session.run_sync(facilitator_service.list_facilitators)
         if not rows:
             click.echo("No facilitators yet: add one with `quote-desk facilitator add`.")
         for f in rows:
@@ -256,32 +244,30 @@ def facilitator_enable(email: str) -> None:
 
 
 def _set_active(email: str, *, active: bool) -> None:
-    async def change(database: Database) -> None:
-        await database.write(
-            lambda session: facilitator_service.set_active(
-                session=session, email=email, active=active, now=datetime.now(UTC)
-            )
-        )
+    _with_database(_write_active, email=email, active=active)
 
-    try:
-        _with_database(change)
-    except facilitator_service.FacilitatorNotFound:
-        raise click.ClickException(f"No facilitator has the email {email}.") from None
+
+async def _write_active(database: Database, *, email: str, active: bool) -> None:
+    await database.write(facilitator_service.set_active, email=email, active=active, now=utc_now())
 
 
 def _with_database(
-    action: Callable[[Database], Awaitable[T]], settings: Settings | None = None
+    action: Callable[..., Awaitable[T]], settings: Settings | None = None, **kwargs: Any
 ) -> T:
-    """Run `action` with a database (on the environment's settings unless given); close it."""
+    """Run `action(database, **kwargs)` with a database (on the environment's settings unless
+    given), and close it. A refusal of the domain becomes the command's error message."""
 
     async def go() -> T:
         database = Database(settings or Settings())
         try:
-            return await action(database)
+            return await action(database, **kwargs)
         finally:
             await database.dispose()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @main.group()
@@ -299,19 +285,7 @@ def coordinator_create(email: str, role: str) -> None:
     else:
         password = sys.stdin.readline().rstrip("\n")
 
-    async def create(database: Database) -> None:
-        await create_coordinator(
-            database=database, email=email, password=password, role=role, now=datetime.now(UTC)
-        )
-
-    try:
-        _with_database(create)
-    except PasswordTooShort:
-        raise click.ClickException(
-            messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)
-        ) from None
-    except CoordinatorExists:
-        raise click.ClickException(messages.COORDINATOR_EXISTS) from None
+    _with_database(_create_coordinator, email=email, password=password, role=role)
     click.echo(f"Coordinator {email} created with role {role}.")
 
 
@@ -324,21 +298,27 @@ def demo_data(count: int, days: int) -> None:
     if settings.env is Env.production:
         raise click.ClickException("demo-data refuses to run with QUOTE_ENV=production.")
     started = time.perf_counter()
-    inserted = _with_database(
-        lambda database: insert_demo_leads(
-            database=database, count=count, now=datetime.now(UTC), days=days
-        ),
-        settings,
-    )
+    inserted = _with_database(_demo_leads, settings, count=count, days=days)
     click.echo(f"Inserted {inserted} demo leads in {time.perf_counter() - started:.1f} s.")
 
 
-def _any_coordinator(settings: Settings) -> bool:
-    async def look(database: Database) -> bool:
-        async with database.session() as session:
-            return await session.scalar(select(Coordinator.id).limit(1)) is not None
+async def _create_coordinator(database: Database, *, email: str, password: str, role: str) -> None:
+    await create_coordinator(
+        database=database, email=email, password=password, role=role, now=utc_now()
+    )
 
+
+async def _demo_leads(database: Database, *, count: int, days: int) -> int:
+    return await insert_demo_leads(database=database, count=count, now=utc_now(), days=days)
+
+
+async def _has_coordinator(database: Database) -> bool:
+    async with database.session() as session:
+        return await session.scalar(select(Coordinator.id).limit(1)) is not None
+
+
+def _any_coordinator(settings: Settings) -> bool:
     try:
-        return _with_database(look, settings)
+        return _with_database(_has_coordinator, settings)
     except SQLAlchemyError:  # not migrated yet: `quote-desk db upgrade` says so
         return True

@@ -1,23 +1,29 @@
 """The database engine, its sessions, and how writes are run.
 
 Reads use async sessions. A write is a plain function of a `Session` given to
-`Database.write()`, which runs it in one transaction and commits. On SQLite, which has one
-writer, that function runs on a single writer thread with its own connection: the whole
+`Database.write(fn, **kwargs)`, which runs it in one transaction and commits. On SQLite, which
+has one writer, that function runs on a single writer thread with its own connection: the whole
 transaction is one hop from the event loop (no lock held across awaits), writes queue in
 order instead of failing with "database is locked", and BEGIN IMMEDIATE means a transaction
 never fails half-way when it upgrades from reading to writing. On PostgreSQL it runs on an
 async session. Every write in the service goes this way.
+
+A write can `announce(session, name)` what it did (the outbox announces queued mail); once the
+transaction has committed, `Database.write` calls whoever listens for that name (the mail
+worker wakes). Nobody hears of a write that rolled back.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from litestar.di import NamedDependency
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,6 +36,18 @@ from sqlalchemy.orm import Session
 from service.settings import Settings
 
 T = TypeVar("T")
+P = ParamSpec("P")
+_ANNOUNCED = "announced"
+
+
+def announce(session: Session, name: str) -> None:
+    """Have `name` announced to its listeners once this write commits."""
+    session.info.setdefault(_ANNOUNCED, set()).add(name)
+
+
+def _announced(session: Session) -> set[str]:
+    names: set[str] = session.info.pop(_ANNOUNCED, set())
+    return names
 
 
 class Database:
@@ -39,10 +57,11 @@ class Database:
         self.url = settings.database_url
         # hide_parameters: SQL errors must never carry personal data into the logs.
         self.engine: AsyncEngine = create_async_engine(
-            self.url, hide_parameters=True, **settings.engine_options()
+            self.url, hide_parameters=True, **_engine_options(self.url)
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.is_sqlite = settings.is_sqlite
+        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        self._listeners: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
         self._writer: ThreadPoolExecutor | None = None
         self._writer_engine: Engine | None = None
         if self.is_sqlite:
@@ -56,26 +75,64 @@ class Database:
     def session(self) -> AsyncSession:
         return self.sessions()
 
-    async def write(self, work: Callable[[Session], T]) -> T:
-        """Run `work(session)` in one write transaction; commit when it returns, else roll back.
+    def on_commit(self, name: str, listener: Callable[[], None]) -> None:
+        """Call `listener` after each committed write that announced `name`."""
+        self._listeners[name].append(listener)
 
-        Objects it returns keep their loaded attributes (nothing expires on commit).
-        """
+    async def write(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(session, ...)` in one write transaction; commit when it returns, else roll
+        back. Objects it returns keep their loaded attributes (nothing expires on commit)."""
+
+        def bound(session: Session) -> T:
+            return work(session, *args, **kwargs)
+
         if self._writer is not None:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._writer, self._write_on_writer, work)
-        async with self.session() as session, session.begin():
-            return await session.run_sync(work)
+            result, announced = await loop.run_in_executor(
+                self._writer, self._write_on_writer, bound
+            )
+        else:
+            async with self.session() as session:
+                async with session.begin():
+                    result = await session.run_sync(bound)
+                announced = _announced(session.sync_session)
+        for name in announced:
+            for listener in self._listeners[name]:
+                listener()
+        return result
 
-    def _write_on_writer(self, work: Callable[[Session], T]) -> T:
-        with Session(self._writer_engine, expire_on_commit=False) as session, session.begin():
-            return work(session)
+    def _write_on_writer(self, work: Callable[[Session], T]) -> tuple[T, set[str]]:
+        with Session(self._writer_engine, expire_on_commit=False) as session:
+            with session.begin():
+                result = work(session)
+            return result, _announced(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self._writer is not None and self._writer_engine is not None:
             self._writer.shutdown(wait=True)
             self._writer_engine.dispose()
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if make_url(url).get_backend_name() == "sqlite":
+        return {}
+    # Dates are UTC days on both engines (the stats group leads by day).
+    return {
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_pre_ping": True,
+        "connect_args": {"server_settings": {"timezone": "UTC"}},
+    }
+
+
+def dialect_insert(session: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that knows ON CONFLICT, for the engine `session` writes to."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:

@@ -1,4 +1,5 @@
-"""Error answers: a friendly page for people, JSON for API clients, never a stack trace."""
+"""The domain's three ways to fail, and the one place every error becomes an answer: a
+friendly page for people, JSON for API clients, never a stack trace."""
 
 from __future__ import annotations
 
@@ -12,6 +13,36 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger("service.errors")
 
+
+class DomainError(Exception):
+    """Raised by the domain; `message` is written for the person who asked."""
+
+    status_code = HTTP_500_INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """No such lead, email, facilitator or account."""
+
+    status_code = 404
+
+
+class Refused(DomainError):
+    """Not allowed as things stand (a pipeline move, disabling oneself). The desk goes back to
+    the page with the reason; the API answers 409."""
+
+    status_code = 409
+
+
+class Conflict(DomainError):
+    """Clashes with what is stored (an email address already in use)."""
+
+    status_code = 409
+
+
 PAGES = {
     400: ("Something in the request was not right", "Please go back and try again."),
     403: (
@@ -21,6 +52,7 @@ PAGES = {
     ),
     404: ("Page not found", "The page you were looking for does not exist or has moved."),
     405: ("Not allowed", "This address cannot be used that way."),
+    409: ("This cannot be done now", "Please reload the page: things may have changed."),
     429: ("Too many requests", "Please wait a minute, then try again."),
     500: (
         "Something went wrong on our side",
@@ -40,6 +72,9 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, HTTPException) and exc.status_code < HTTP_500_INTERNAL_SERVER_ERROR:
         status, detail, headers = exc.status_code, exc.detail, exc.headers or {}
+    elif isinstance(exc, DomainError) and exc.status_code < HTTP_500_INTERNAL_SERVER_ERROR:
+        status, headers = exc.status_code, {}
+        detail = exc.message or PAGES.get(status, PAGES[400])[0]
     else:
         # The type and where, with the traceback; the engine hides SQL parameters, and no
         # request data is put into the message.

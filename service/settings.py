@@ -8,15 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from service.desk.sessions import DESK_SESSION_STORE, DeskSessionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "development-only-secret-key-change-me"  # noqa: S105 - refused in production below
@@ -93,10 +91,6 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def rate_limit_rule(self) -> tuple[str, int] | None:
         """`10/minute` -> ("minute", 10); `0` disables."""
         if self.rate_limit.strip() in ("", "0"):
@@ -129,25 +123,8 @@ class Settings(BaseSettings):
     def sign_in_window(self) -> timedelta:
         return timedelta(minutes=self.sign_in_window_minutes)
 
-    def session_config(self) -> DeskSessionConfig:
-        """Desk sessions: server-side (database or Redis), idle expiry, id replaced at sign-in."""
-        return DeskSessionConfig(
-            key="quote_desk_session",
-            max_age=self.desk_idle_minutes * 60,
-            secure=self.env is Env.production,
-            httponly=True,
-            samesite="lax",
-            store=DESK_SESSION_STORE,
-            exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/schema"],
-        )
-
     def template_config(self) -> TemplateConfig[JinjaTemplateEngine]:
         return TemplateConfig(directory=self.templates_dir, engine=JinjaTemplateEngine)
-
-    def engine_options(self) -> dict[str, Any]:
-        if self.is_sqlite:
-            return {}
-        return {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

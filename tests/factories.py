@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import selectinload
 
 from service.db import Database
-from service.leads.facilitators import add_facilitator
+from service.facilitators import FacilitatorInput, save_facilitator
 from service.models import Consent, Facilitator, Lead, OutboxMessage
 from tests.conftest import make_settings
 
@@ -174,11 +174,15 @@ async def add_facilitators(database_url: str, *specs: dict[str, Any]) -> list[Fa
     """Facilitators through the same service the `quote-desk facilitator add` command uses."""
     database = Database(make_settings(database_url))
     try:
-        return await database.write(
-            lambda session: [
-                add_facilitator(session=session, now=datetime.now(UTC), **spec) for spec in specs
-            ]
-        )
+        return [
+            await database.write(
+                save_facilitator,
+                facilitator_id=None,
+                data=FacilitatorInput.model_validate(spec),
+                now=datetime.now(UTC),
+            )
+            for spec in specs
+        ]
     finally:
         await database.dispose()
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from service import migrations
 from service.cli import main
 from tests.factories import quote_data
-from tests.mail.conftest import free_port
+from tests.smtp import free_port
 
 
 def test_facilitator_add_list_disable(database_url: str) -> None:
@@ -41,7 +41,7 @@ def test_facilitator_add_list_disable(database_url: str) -> None:
     )
     assert added.exit_code == 0, added.output
     again = runner.invoke(main, ["facilitator", "add", "care@clinic.example", "--name", "Other"])
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 1 and "already uses this email address" in again.output
 
     for wrong in (
         ["not-an-email", "--name", "X"],

@@ -8,13 +8,13 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from service.db import Database
+from service.leads.pipeline import LeadStatus
 from service.models import Facilitator, Lead
 
 BATCH = 5000
@@ -46,13 +46,13 @@ TREATMENTS = [
     "Speech and language therapy",
 ]
 STATUS_WEIGHTS = {
-    "new": 30,
-    "contacted": 25,
-    "quoted": 15,
-    "won": 6,
-    "lost": 14,
-    "spam": 6,
-    "duplicate": 4,
+    LeadStatus.new: 30,
+    LeadStatus.contacted: 25,
+    LeadStatus.quoted: 15,
+    LeadStatus.won: 6,
+    LeadStatus.lost: 14,
+    LeadStatus.spam: 6,
+    LeadStatus.duplicate: 4,
 }
 SUMMARIES = [
     "Weakness on the left side since the stroke; walks with a cane.",
@@ -133,6 +133,6 @@ async def insert_demo_leads(
     done = 0
     while done < count:
         batch = [row for _, row in zip(range(BATCH), rows, strict=False)]
-        await database.write(partial(_insert_batch, batch=batch, sqlite=database.is_sqlite))
+        await database.write(_insert_batch, batch=batch, sqlite=database.is_sqlite)
         done += len(batch)
     return done

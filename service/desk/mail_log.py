@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.errors import NotFound
+from service.mail.outbox import OutboxStatus
 from service.models import OutboxMessage
 
-MAIL_STATUSES = ("pending", "sending", "sent", "retry", "dead")
+MAIL_STATUSES = tuple(OutboxStatus)
 PAGE_SIZE = 50
 
 
@@ -38,11 +40,13 @@ async def mail_counts(*, session: AsyncSession) -> dict[str, int]:
     result = await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
-    counts = dict.fromkeys(MAIL_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(MAIL_STATUSES, 0)
     counts.update({status: count for status, count in result.all()})
     return counts
 
 
-async def get_message(*, session: AsyncSession, outbox_id: int) -> OutboxMessage | None:
-    message: OutboxMessage | None = await session.get(OutboxMessage, outbox_id)
+async def get_message(*, session: AsyncSession, outbox_id: int) -> OutboxMessage:
+    message = await session.get(OutboxMessage, outbox_id)
+    if message is None:
+        raise NotFound("No email with this id.")
     return message

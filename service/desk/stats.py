@@ -6,13 +6,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.desk.leads import status_counts
 from service.desk.mail_log import mail_counts
+from service.leads.queries import status_counts
+from service.leads.timeline import EventKind
+from service.mail.outbox import OutboxStatus
 from service.models import Facilitator, Lead, LeadEvent
 
 DAYS = 90
@@ -91,18 +92,12 @@ class Stats:
     charts: dict[str, Chart]
 
 
-def _day(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", Lead.created_at))
-    return func.date(Lead.created_at)
-
-
 async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     since = (now - timedelta(days=DAYS - 1)).date()
     start = datetime.combine(since, datetime.min.time(), now.tzinfo)
     recent = Lead.created_at >= start
 
-    day = _day(session)
+    day = func.date(Lead.created_at)  # a UTC day on both engines (PostgreSQL sessions are UTC)
     per_day_rows = dict(
         (str(d), n)
         for d, n in (
@@ -138,11 +133,11 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
         ).all()
     ]
     mail = await mail_counts(session=session)
-    finished = mail["sent"] + mail["dead"]
-    delivery_rate = mail["sent"] / finished if finished else None
+    finished = mail[OutboxStatus.sent] + mail[OutboxStatus.dead]
+    delivery_rate = mail[OutboxStatus.sent] / finished if finished else None
     first_change = (
         select(LeadEvent.lead_id, func.min(LeadEvent.created_at).label("first"))
-        .where(LeadEvent.kind == "status_changed")
+        .where(LeadEvent.kind == EventKind.status_changed)
         .group_by(LeadEvent.lead_id)
         .subquery()
     )

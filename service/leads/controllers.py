@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import Redirect, Template
@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.content.documents import article, legal_texts
 from service.db import Database
+from service.errors import NotFound
+from service.languages import LANGUAGES
 from service.leads import antispam
 from service.leads.schemas import (
     CONTACT_METHODS,
-    LANGUAGES,
     PATIENT_RELATIONS,
     STROKE_TYPES,
     UTM_FIELDS,
@@ -30,8 +31,7 @@ from service.leads.schemas import (
     countries,
     field_errors,
 )
-from service.leads.service import LANDING_ARTICLE, Client, create_lead, find_by_reference
-from service.mail.worker import Worker
+from service.leads.submit import LANDING_ARTICLE, Client, create_lead, find_by_reference
 from service.settings import Settings
 
 FORM_FIELDS = (
@@ -74,13 +74,13 @@ def landing_page(
     request: Request[Any, Any, Any],
     settings: Settings,
     *,
+    now: datetime,
     values: dict[str, str],
     errors: dict[str, str],
     tracking: dict[str, str],
     status_code: int = 200,
 ) -> Template:
     doc = article(LANDING_ARTICLE)
-    now = datetime.now(UTC)
     hidden = {
         "submission_id": uuid.uuid4().hex,
         "form_ts": antispam.sign_render_time(secret=settings.secret_key, now=now),
@@ -107,11 +107,14 @@ class QuotePages(Controller):
 
     @get("/", name="landing", cache=False)
     async def landing(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        now: NamedDependency[datetime],
     ) -> Template:
         tracking = {name: request.query_params.get(name, "")[:255] for name in UTM_FIELDS}
         tracking["referrer"] = request.headers.get("referer", "")[:1000]
-        return landing_page(request, settings, values={}, errors={}, tracking=tracking)
+        return landing_page(request, settings, now=now, values={}, errors={}, tracking=tracking)
 
     @post("/quote", name="quote:submit")
     async def submit(
@@ -119,7 +122,7 @@ class QuotePages(Controller):
         request: Request[Any, Any, Any],
         settings: NamedDependency[Settings],
         database: NamedDependency[Database],
-        mailer: NamedDependency[Worker],
+        now: NamedDependency[datetime],
     ) -> Template | Redirect:
         posted = await request.form()
         values = {name: str(posted.get(name, "")) for name in FORM_FIELDS}
@@ -130,12 +133,12 @@ class QuotePages(Controller):
             return landing_page(
                 request,
                 settings,
+                now=now,
                 values=values,
                 errors=field_errors(exc),
                 tracking=tracking,
                 status_code=400,
             )
-        now = datetime.now(UTC)
         stored = await create_lead(
             database=database,
             quote=quote,
@@ -150,7 +153,6 @@ class QuotePages(Controller):
                 min_fill_seconds=settings.min_fill_seconds,
             ),
         )
-        mailer.wake()  # committed: the emails leave now, without this request waiting
         return Redirect(
             request.app.route_reverse("quote:thanks", reference=stored.lead.reference),
             status_code=303,
@@ -164,7 +166,7 @@ class QuotePages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template:
         if await find_by_reference(session=session, reference=reference) is None:
-            raise NotFoundException("No request with this reference.")
+            raise NotFound("No request with this reference.")
         return Template(
             template_name="thanks.html",
             context={"reference": reference, "email_window_hours": settings.reply_within_hours},
@@ -219,7 +221,7 @@ class QuoteApi(Controller):
         data: JSONBody[QuoteRequest],
         database: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        mailer: NamedDependency[Worker],
+        now: NamedDependency[datetime],
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", max_length=200, required=False)
         ] = None,
@@ -233,9 +235,8 @@ class QuoteApi(Controller):
             submission_id=submission_id,
             client=client_of(request, "api"),
             settings=settings,
-            now=datetime.now(UTC),
+            now=now,
         )
-        mailer.wake()  # committed: the emails leave now, without this request waiting
         headers = {} if stored.created else {"Idempotent-Replayed": "true"}
         return Response(
             QuoteCreated(id=stored.lead.id, reference=stored.lead.reference),

@@ -1,4 +1,5 @@
-"""Every message a patient or an API client reads about their quote request."""
+"""Every message a person reads about a lead: the patient (or API client) about their request,
+and a coordinator about an action on a lead that was refused."""
 
 from __future__ import annotations
 
@@ -30,4 +31,11 @@ TOO_SHORT = "Enter at least {min_length} characters."
 INVALID = "Check this value."
 NOT_AN_OBJECT = "Send the quote request as a JSON object."
 
-SPAM_SUSPECTED = "This request looks automated."
+# A coordinator's (or an API client's) action on a lead, refused with the reason.
+LEAD_NOT_FOUND = "No lead with this id."
+TRANSITION_REFUSED = "A lead cannot move from “{old}” to “{new}”. Allowed next: {allowed}."
+TRANSITION_NONE = "nothing (this is a final status)"
+NOTE_EMPTY = "Write a note before saving it."
+NOTE_TOO_LONG = "Keep a note under {max} characters."
+REASSIGN_SAME = "The lead is already with this facilitator."
+FACILITATOR_UNKNOWN = "Choose an active facilitator."

@@ -17,7 +17,8 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.leads.facilitators import find_by_email
+from service.facilitators import find_by_email, normalise_email
+from service.leads.timeline import EventKind, event_row
 from service.models import Facilitator, Lead
 
 LOAD_WINDOW = timedelta(days=30)
@@ -66,14 +67,16 @@ def route_lead(
 
 def routing_event(*, lead: Lead, decision: RoutingDecision, now: datetime) -> dict[str, Any]:
     """The `routed` (or `unrouted`) line of the lead's timeline: the choice and its reason."""
-    data: dict[str, Any] = {"reason": decision.reason, **decision.details}
+    data: dict[str, Any] = {"reason": decision.reason, "language": lead.language}
+    data |= decision.details
     if decision.facilitator is not None:
         data |= {
             "facilitator_id": decision.facilitator.id,
             "facilitator": decision.facilitator.email,
+            "facilitator_name": decision.facilitator.name,
         }
-    kind = "routed" if decision.routed else "unrouted"
-    return {"lead_id": lead.id, "kind": kind, "data": data, "created_at": now}
+    kind = EventKind.routed if decision.routed else EventKind.unrouted
+    return event_row(lead_id=lead.id, kind=kind, now=now, data=data)
 
 
 def _choose(
@@ -127,7 +130,7 @@ def _choose(
         # retries it.
         fallback = Facilitator(
             name=DEFAULT_FACILITATOR_NAME,
-            email=default_email.strip().lower(),
+            email=normalise_email(default_email),
             languages=[],
             treatments=[],
             destinations=[],

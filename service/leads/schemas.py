@@ -25,7 +25,6 @@ from pydantic_core import PydanticCustomError
 
 from service.leads import messages
 
-LANGUAGES = {"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch"}
 PATIENT_RELATIONS = {"self": "Myself", "family": "A family member", "other": "Someone else"}
 STROKE_TYPES = {"ischemic": "Ischemic", "hemorrhagic": "Hemorrhagic", "unknown": "I don't know"}
 CONTACT_METHODS = {"email": "Email", "phone": "Phone call", "whatsapp": "WhatsApp"}
@@ -219,10 +218,6 @@ class QuoteRequest(BaseModel):
         if not value:
             raise PydanticCustomError("missing", messages.REQUIRED[info.field_name or ""])
         return value
-
-    @property
-    def utm(self) -> dict[str, str | None]:
-        return {name: getattr(self, name) for name in UTM_FIELDS}
 
 
 def field_errors(exc: ValidationError | list[Any]) -> dict[str, str]:

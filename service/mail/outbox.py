@@ -1,8 +1,9 @@
 """The durable outbox: queue rendered emails, claim due ones under a lease, record each outcome.
 
 Nothing here commits: these are functions of the caller's write (`Database.write`), which
-decides what else is written atomically with them (the lead and its emails, a send outcome
-and its event).
+decides what else is written atomically with them (a lead and its emails; a send outcome and
+what the rest of the service records about it). Queuing announces `QUEUED`, so a worker in
+this process wakes once the write commits.
 """
 
 from __future__ import annotations
@@ -12,34 +13,43 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
+from enum import StrEnum
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.mail import emails
-from service.mail.emails import Email
-from service.mail.render import address_of
-from service.models import Base, Facilitator, Lead, LeadEvent, OutboxMessage
+from service.db import announce
+from service.errors import NotFound, Refused
+from service.mail.render import Email, address_of
+from service.models import Base, OutboxMessage
 from service.settings import Settings
 
-PENDING, SENDING, SENT, RETRY, DEAD = "pending", "sending", "sent", "retry", "dead"
+QUEUED = "outbox"  # announced by a write that queued mail
 
 
-class MessageNotFound(LookupError):
-    """No outbox row has this id."""
+class OutboxStatus(StrEnum):
+    """pending -> sending (leased) -> sent | retry (due again at next_attempt_at) | dead."""
+
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    retry = "retry"
+    dead = "dead"
 
 
-class MessageNotRetryable(ValueError):
-    """The outbox row is not waiting in `retry` or `dead`."""
+PENDING, SENDING, SENT, RETRY, DEAD = OutboxStatus
+RETRY_REFUSED = "Only an email that failed (retry or dead) can be retried."
 
 
 @dataclass(frozen=True, slots=True)
 class Requeued:
     """What a retry moved back to `pending`."""
 
+    id: int
     lead_id: uuid.UUID | None
     kind: str
     was: str
+    message_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,7 @@ def enqueue(
     The row is written at once, in the caller's transaction (a Core insert: a submit queues
     two emails, and the unit of work's bookkeeping would cost more than the inserts).
     """
+    announce(session, QUEUED)
     headers = {
         "From": settings.mail_from,
         "To": email.to,
@@ -94,46 +105,7 @@ def enqueue(
     return OutboxMessage(**row)
 
 
-def enqueue_facilitator_email(
-    *,
-    session: Session,
-    lead: Lead,
-    facilitator: Facilitator,
-    settings: Settings,
-    now: datetime,
-) -> OutboxMessage:
-    """Queue the new-lead email for `facilitator` (also used when a lead is reassigned)."""
-    email = emails.facilitator_new_lead(
-        session=session, lead=lead, facilitator=facilitator, settings=settings
-    )
-    return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
-
-
-def enqueue_patient_confirmation(
-    *,
-    session: Session,
-    lead: Lead,
-    facilitator: Facilitator | None,
-    settings: Settings,
-    now: datetime,
-) -> OutboxMessage:
-    email = emails.patient_confirmation(lead=lead, facilitator=facilitator, settings=settings)
-    return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
-
-
-def enqueue_unrouted_alert(
-    *, session: Session, lead: Lead, reason: str, settings: Settings, now: datetime
-) -> OutboxMessage | None:
-    """Tell the operator a lead has no facilitator; nothing to do when no ALERT_EMAIL is set."""
-    if not settings.alert_email:
-        return None
-    email = emails.alert_unrouted(
-        lead=lead, reason=reason, settings=settings, alert_email=settings.alert_email
-    )
-    return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
-
-
-def claim(*, session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+def claim(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
     """Lease up to `limit` due rows to the caller: pending or retry rows that are due, and
     rows whose lease expired (their worker died mid-send).
 
@@ -176,40 +148,21 @@ def _held(message: OutboxMessage) -> list[object]:
     ]
 
 
-def _settle(
-    session: Session,
-    message: OutboxMessage,
-    now: datetime,
-    *,
-    event: str,
-    event_data: dict[str, object],
-    **values: object,
-) -> bool:
-    """Write an outcome on a row this worker still holds, and its line on the lead's timeline;
-    False, writing nothing, if the lease was lost meanwhile."""
+def _settle(session: Session, message: OutboxMessage, now: datetime, **values: object) -> bool:
+    """Write an outcome on a row this worker still holds; False, writing nothing, if the lease
+    was lost meanwhile."""
     result = session.execute(
         update(OutboxMessage)
         .where(*_held(message))  # type: ignore[arg-type]
         .values(lease_expires_at=None, lease_token=None, updated_at=now, **values)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return False
-    _timeline(session, message, now, event, {"attempt": message.attempts, **event_data})
-    return True
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_sent(*, session: Session, message: OutboxMessage, now: datetime) -> bool:
     """Record a delivery."""
     return _settle(
-        session,
-        message,
-        now,
-        event="email_sent",
-        event_data={},
-        status=SENT,
-        sent_at=now,
-        last_error_code=None,
-        last_error=None,
+        session, message, now, status=SENT, sent_at=now, last_error_code=None, last_error=None
     )
 
 
@@ -226,13 +179,6 @@ def mark_retry(
         session,
         message,
         now,
-        event="email_failed",
-        event_data={
-            "outcome": RETRY,
-            "code": failure.code,
-            "error": failure.text,
-            "next_attempt_at": next_attempt_at.isoformat(),
-        },
         status=RETRY,
         next_attempt_at=next_attempt_at,
         last_error_code=failure.code,
@@ -240,38 +186,16 @@ def mark_retry(
     )
 
 
-def mark_dead(
-    *,
-    session: Session,
-    message: OutboxMessage,
-    failure: Failure,
-    settings: Settings,
-    now: datetime,
-) -> bool:
-    """Give up on the row, and queue one alert to ALERT_EMAIL about it (alerts never alert)."""
-    settled = _settle(
+def mark_dead(*, session: Session, message: OutboxMessage, failure: Failure, now: datetime) -> bool:
+    """Give up on the row."""
+    return _settle(
         session,
         message,
         now,
-        event="email_failed",
-        event_data={"outcome": DEAD, "code": failure.code, "error": failure.text},
         status=DEAD,
         last_error_code=failure.code,
         last_error=failure.text,
     )
-    if settled and settings.alert_email and message.kind not in emails.ALERT_KINDS:
-        lead = session.get(Lead, message.lead_id) if message.lead_id else None
-        alert = emails.alert_dead_email(
-            message=message,
-            code=failure.code,
-            error=failure.text,
-            lead=lead,
-            settings=settings,
-            alert_email=settings.alert_email,
-        )
-        # On the lead's timeline too, so a coordinator sees that the operator was told.
-        enqueue(session=session, email=alert, lead_id=message.lead_id, settings=settings, now=now)
-    return settled
 
 
 def release(*, session: Session, message: OutboxMessage, now: datetime) -> None:
@@ -291,58 +215,27 @@ def release(*, session: Session, message: OutboxMessage, now: datetime) -> None:
     )
 
 
-def retry_now(
-    *, session: Session, message_id: int, now: datetime, actor: str | None = None
-) -> Requeued:
+def retry_now(*, session: Session, message_id: int, now: datetime) -> Requeued:
     """Move a `retry` or `dead` row back to `pending`, due now (a coordinator's "retry").
 
-    Its attempts stay as they were, so the history stays honest; the lead's timeline says who
-    asked.
+    Its attempts stay as they were, so the history stays honest.
     """
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
-        raise MessageNotFound(message_id)
+        raise NotFound("No email with this id.")
     if message.status not in (RETRY, DEAD):
-        raise MessageNotRetryable(message_id)
-    requeued = Requeued(lead_id=message.lead_id, kind=message.kind, was=message.status)
+        raise Refused(RETRY_REFUSED)
+    requeued = Requeued(
+        id=message.id,
+        lead_id=message.lead_id,
+        kind=message.kind,
+        was=message.status,
+        message_id=message.message_id,
+    )
     message.status = PENDING
     message.next_attempt_at = now
     message.lease_expires_at = None
     message.lease_token = None
     message.updated_at = now
-    if message.lead_id is not None:
-        session.add(
-            LeadEvent(
-                lead_id=message.lead_id,
-                kind="email_retry",
-                actor=actor,
-                data={
-                    "outbox_id": message_id,
-                    "email": message.kind,
-                    "was": requeued.was,
-                    "message_id": message.message_id,
-                },
-                created_at=now,
-            )
-        )
+    announce(session, QUEUED)
     return requeued
-
-
-def _timeline(
-    session: Session, message: OutboxMessage, now: datetime, kind: str, data: dict[str, object]
-) -> None:
-    if message.lead_id is None:
-        return
-    session.add(
-        LeadEvent(
-            lead_id=message.lead_id,
-            kind=kind,
-            data={
-                "outbox_id": message.id,
-                "email": message.kind,
-                "message_id": message.message_id,
-                **data,
-            },
-            created_at=now,
-        )
-    )

@@ -1,4 +1,5 @@
-"""Jinja templates -> subject, text and HTML; and a stored email -> the EmailMessage sent.
+"""What an email is (`Email`), Jinja templates -> subject, text and HTML, and a stored email ->
+the EmailMessage sent.
 
 HTML comes from an autoescaping environment, the text part from a separate one that never
 escapes (a patient's `<` stays `<` in plain text, and becomes `&lt;` in HTML). The subject is
@@ -8,7 +9,7 @@ the `subject` block of the `.txt` template.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -25,6 +26,17 @@ class Rendered:
     subject: str
     text: str
     html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """A rendered email and its addressing, ready to be queued."""
+
+    kind: str
+    to: str  # the To header, `Name <address>`
+    recipient: str  # the envelope recipient: the bare address, never parsed from a header
+    rendered: Rendered
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @cache

@@ -1,5 +1,8 @@
 """The mail worker: claim due outbox rows, send them over one SMTP connection, record each
 outcome, and apply the retry policy. Runs inside the web process or as `quote-desk worker`.
+
+It knows nothing of what an email is about: `MailEvents`, given by whoever builds it, records
+the rest of the story (a lead's timeline) in the same transaction as each outcome.
 """
 
 from __future__ import annotations
@@ -8,23 +11,136 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from service.clock import Clock, utc_now
 from service.db import Database
 from service.mail import outbox
-from service.mail.outbox import Failure
+from service.mail.alerts import queue_dead_email_alert
+from service.mail.outbox import Failure, OutboxStatus
 from service.mail.render import address_of, compose
 from service.mail.sender import PermanentSendError, SendError, SmtpSender
-from service.models import OutboxMessage, utcnow
+from service.models import OutboxMessage
 from service.settings import Settings
 
 logger = logging.getLogger("service.mail")
 
-Clock = Callable[[], datetime]
 STOP_GRACE_SECONDS = 10.0
+
+
+class MailEvents(Protocol):
+    """What the rest of the service records, in the same write, when an email's fate is."""
+
+    def sent(self, session: Session, *, message: OutboxMessage, now: datetime) -> None: ...
+
+    def failed(
+        self,
+        session: Session,
+        *,
+        message: OutboxMessage,
+        failure: Failure,
+        outcome: OutboxStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> None: ...
+
+    def about(self, session: Session, *, message: OutboxMessage) -> tuple[str | None, str | None]:
+        """What the email is about and where to see it, for an operator alert."""
+        ...
+
+
+class NoEvents:
+    """Records nothing beyond the outbox row itself."""
+
+    def sent(self, session: Session, *, message: OutboxMessage, now: datetime) -> None:
+        return None
+
+    def failed(
+        self,
+        session: Session,
+        *,
+        message: OutboxMessage,
+        failure: Failure,
+        outcome: OutboxStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        return None
+
+    def about(self, session: Session, *, message: OutboxMessage) -> tuple[str | None, str | None]:
+        return None, None
+
+
+def record_sent(
+    session: Session, *, message: OutboxMessage, events: MailEvents, now: datetime
+) -> bool:
+    if not outbox.mark_sent(session=session, message=message, now=now):
+        return False
+    events.sent(session, message=message, now=now)
+    return True
+
+
+def record_retry(
+    session: Session,
+    *,
+    message: OutboxMessage,
+    failure: Failure,
+    next_attempt_at: datetime,
+    events: MailEvents,
+    now: datetime,
+) -> None:
+    settled = outbox.mark_retry(
+        session=session, message=message, failure=failure, next_attempt_at=next_attempt_at, now=now
+    )
+    if settled:
+        events.failed(
+            session,
+            message=message,
+            failure=failure,
+            outcome=OutboxStatus.retry,
+            next_attempt_at=next_attempt_at,
+            now=now,
+        )
+
+
+def record_dead(
+    session: Session,
+    *,
+    message: OutboxMessage,
+    failure: Failure,
+    events: MailEvents,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Give up on the email, and queue one alert to ALERT_EMAIL about it."""
+    if not outbox.mark_dead(session=session, message=message, failure=failure, now=now):
+        return
+    events.failed(
+        session,
+        message=message,
+        failure=failure,
+        outcome=OutboxStatus.dead,
+        next_attempt_at=None,
+        now=now,
+    )
+    about, link = events.about(session, message=message)
+    queue_dead_email_alert(
+        session,
+        message=message,
+        failure=failure,
+        about=about,
+        link=link,
+        settings=settings,
+        now=now,
+    )
+
+
+def release_all(session: Session, *, messages: list[OutboxMessage], now: datetime) -> None:
+    for message in messages:
+        outbox.release(session=session, message=message, now=now)
 
 
 def retry_delay(*, attempt: int, settings: Settings, rng: random.Random) -> timedelta:
@@ -45,12 +161,14 @@ class Worker:
         *,
         database: Database,
         settings: Settings,
+        events: MailEvents | None = None,
         sender: SmtpSender | None = None,
-        clock: Clock = utcnow,
+        clock: Clock = utc_now,
         rng: random.Random | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
+        self.events: MailEvents = events or NoEvents()
         self.sender = sender or (SmtpSender.from_settings(settings) if settings.smtp_host else None)
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
@@ -59,6 +177,8 @@ class Worker:
         self._task: asyncio.Task[None] | None = None
         # Rows this worker has claimed and not yet recorded: released if it has to stop.
         self._held: dict[int, OutboxMessage] = {}
+        # Mail queued by this process is sent at once, not at the next poll.
+        database.on_commit(outbox.QUEUED, self.wake)
 
     def wake(self) -> None:
         self._wake.set()
@@ -121,9 +241,7 @@ class Worker:
             return 0
         lease = timedelta(seconds=self.settings.mail_lease_seconds)
         now, limit = self.clock(), self.settings.mail_batch_size
-        batch = await self.database.write(
-            lambda session: outbox.claim(session=session, now=now, limit=limit, lease=lease)
-        )
+        batch = await self.database.write(outbox.claim, now=now, limit=limit, lease=lease)
         if not batch:
             return 0
         self._held = {message.id: message for message in batch}
@@ -177,7 +295,7 @@ class Worker:
     async def _sent(self, message: OutboxMessage) -> None:
         now = self.clock()
         recorded = await self.database.write(
-            lambda session: outbox.mark_sent(session=session, message=message, now=now)
+            record_sent, message=message, events=self.events, now=now
         )
         self._held.pop(message.id, None)
         logger.info(
@@ -194,27 +312,25 @@ class Worker:
         permanent = isinstance(error, PermanentSendError)
         exhausted = message.attempts >= self.settings.mail_max_attempts
         if permanent or exhausted:
-            outcome = outbox.DEAD
+            outcome = OutboxStatus.dead
             await self.database.write(
-                lambda session: outbox.mark_dead(
-                    session=session,
-                    message=message,
-                    failure=failure,
-                    settings=self.settings,
-                    now=now,
-                )
+                record_dead,
+                message=message,
+                failure=failure,
+                events=self.events,
+                settings=self.settings,
+                now=now,
             )
         else:
-            outcome = outbox.RETRY
+            outcome = OutboxStatus.retry
             delay = retry_delay(attempt=message.attempts, settings=self.settings, rng=self.rng)
             await self.database.write(
-                lambda session: outbox.mark_retry(
-                    session=session,
-                    message=message,
-                    failure=failure,
-                    next_attempt_at=now + delay,
-                    now=now,
-                )
+                record_retry,
+                message=message,
+                failure=failure,
+                next_attempt_at=now + delay,
+                events=self.events,
+                now=now,
             )
         self._held.pop(message.id, None)
         # Codes and ids only: the server's text can quote the recipient's address.
@@ -231,11 +347,5 @@ class Worker:
         if not self._held:
             return
         held, self._held = list(self._held.values()), {}
-        now = self.clock()
-
-        def release_all(session: Session) -> None:
-            for message in held:
-                outbox.release(session=session, message=message, now=now)
-
-        await self.database.write(release_all)
+        await self.database.write(release_all, messages=held, now=self.clock())
         logger.info("mail worker released %d unsent email(s)", len(held))

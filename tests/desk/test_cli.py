@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from service.cli import main
 from service.models import Coordinator, Lead
 from service.settings import Settings
-from tests.desk.conftest import sign_in
 from tests.factories import fetch_all
+from tests.signed_in import sign_in
 
 
 def env(settings: Settings) -> dict[str, str]:

@@ -12,10 +12,9 @@ from litestar.testing import AsyncTestClient
 
 from service.db import Database
 from service.desk.demo import insert_demo_leads
-from service.desk.export import BATCH
+from service.leads.export import BATCH
 from service.models import DeskAudit, LeadEvent, OutboxMessage
 from service.settings import Settings
-from tests.desk.conftest import csrf_token
 from tests.factories import (
     facilitator_row,
     fetch_all,
@@ -25,6 +24,7 @@ from tests.factories import (
     stored_leads,
     submit_form,
 )
+from tests.signed_in import csrf_token
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -128,7 +128,10 @@ async def test_lead_record_shows_fields_consent_text_emails_and_timeline(
     for consent in lead.consents:
         assert consent.legal_text.sha256 in text and consent.legal_text.version in text
     assert "550 mailbox unavailable" in text and "Retry now" in text
-    assert "Request received (form)" in text
+    # The timeline speaks in sentences; countries and languages by name.
+    assert "Request received through the quote form" in text
+    assert "Not routed: no active facilitator serves this treatment" in text
+    assert "Belgium (BE)" in text and "Nederlands" in text
     assert "<script" not in text and "style=" not in text
 
 
@@ -220,7 +223,7 @@ async def test_retry_moves_a_dead_email_back_to_pending(
     assert rows[dead.id].next_attempt_at > T0
     assert rows[sent.id].status == "sent"
     page = await desk.get(f"/desk/leads/{lead.id}")
-    assert "queued again (was dead)" in page.text
+    assert "The confirmation to the patient was queued again by hand (it was dead)" in page.text
 
 
 async def test_export_streams_the_filter_as_safe_csv(

@@ -13,8 +13,8 @@ from service.app import create_app
 from service.mail.devsink import start_dev_sink
 from service.settings import Settings
 from tests.conftest import make_settings
-from tests.desk.conftest import add_coordinator, sign_in
-from tests.mail.conftest import free_port
+from tests.signed_in import add_coordinator, sign_in
+from tests.smtp import free_port
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from litestar.testing import AsyncTestClient
 
 from service.models import Facilitator, LeadEvent, OutboxMessage
 from service.settings import Settings
-from tests.desk.conftest import csrf_token
 from tests.factories import facilitator_row, fetch_all, insert, lead_row, outbox_row
+from tests.signed_in import csrf_token
 
 
 async def test_mail_log_lists_filters_and_shows_a_message_safely(

@@ -9,7 +9,7 @@ from pathlib import Path
 from service.mail.devsink import start_dev_sink
 from service.mail.render import compose
 from service.mail.sender import SmtpSender
-from tests.mail.conftest import free_port
+from tests.smtp import free_port
 
 
 async def test_each_message_becomes_an_eml_file(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from service.leads.translations import PATIENT_CONFIRMATION
 from service.mail.render import render
-from service.mail.translations import PATIENT_CONFIRMATION
 from service.settings import ROOT, parse_durations
 
 EMAILS = ROOT / "templates" / "emails"

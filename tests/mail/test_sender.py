@@ -9,7 +9,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from service.mail.render import compose
 from service.mail.sender import PermanentSendError, SmtpSender, TransientSendError
-from tests.mail.conftest import Inbox, StartSmtp, free_port
+from tests.smtp import Inbox, StartSmtp, free_port
 
 
 def a_message() -> Any:

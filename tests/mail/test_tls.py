@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from service.mail.sender import SmtpSender, TransientSendError
-from tests.mail.conftest import StartSmtp
 from tests.mail.test_sender import a_message
+from tests.smtp import StartSmtp
 
 pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command")
 

@@ -19,15 +19,16 @@ from sqlalchemy.orm import Session
 
 from service.app import create_app
 from service.db import Database
+from service.errors import Refused
+from service.leads.workflow import retry_email
 from service.mail import outbox
-from service.mail.emails import Email
-from service.mail.render import Rendered
+from service.mail.render import Email, Rendered
 from service.mail.worker import retry_delay
 from service.models import LeadEvent, OutboxMessage
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import outbox_rows, quote_data, stored_leads
-from tests.mail.conftest import (
+from tests.smtp import (
     ALERT_EMAIL,
     Clock,
     Inbox,
@@ -174,11 +175,7 @@ async def test_a_worker_killed_after_claiming_leaves_a_lease_that_expires(
     database = Database(settings)
     try:  # a worker claims both emails, then dies before sending them
         now = clock()
-        claimed = await database.write(
-            lambda session: outbox.claim(
-                session=session, now=now, limit=10, lease=timedelta(minutes=5)
-            )
-        )
+        claimed = await database.write(outbox.claim, now=now, limit=10, lease=timedelta(minutes=5))
     finally:
         await database.dispose()
     assert len(claimed) == 2  # the patient's confirmation and the unrouted alert
@@ -266,13 +263,10 @@ async def test_retry_now_sends_a_dead_email_again(
     refusing.clear()  # the patient's mailbox works again; a coordinator clicks "retry"
     database = Database(settings)
     try:
-
-        def retry(session: Session) -> None:
-            outbox.retry_now(session=session, message_id=row.id, now=Clock()())
-
-        await database.write(retry)
-        with pytest.raises(outbox.MessageNotRetryable):
-            await database.write(retry)
+        retry = {"outbox_id": row.id, "actor": "coco@example.org", "now": Clock()()}
+        await database.write(retry_email, **retry)
+        with pytest.raises(Refused):
+            await database.write(retry_email, **retry)
         assert await worker.drain() == 1
         async with database.session() as session:
             kinds = list(await session.scalars(select(LeadEvent.kind).order_by(LeadEvent.id)))
@@ -351,11 +345,7 @@ async def test_an_email_whose_workers_keep_dying_is_given_up(
     await submit(client)
     database = Database(settings)
     try:  # the one allowed attempt: claimed, then the worker dies
-        await database.write(
-            lambda session: outbox.claim(
-                session=session, now=Clock()(), limit=10, lease=timedelta(0)
-            )
-        )
+        await database.write(outbox.claim, now=Clock()(), limit=10, lease=timedelta(0))
     finally:
         await database.dispose()
     await make_worker(settings).drain()

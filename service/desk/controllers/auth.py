@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts import messages
+from service.accounts.access import PUBLIC, SESSION_KEY
+from service.accounts.coordinators import sign_in
+from service.accounts.sessions import ROTATE
 from service.db import Database
-from service.desk import messages
-from service.desk.access import (
-    PUBLIC,
-    SESSION_KEY,
-    now_utc,
-)
-from service.desk.accounts import sign_in
 from service.desk.controllers.web import AnyRequest, back_to, client_ip, form_of, page
-from service.desk.sessions import ROTATE
 from service.settings import Settings
 
 
@@ -37,6 +35,7 @@ class DeskAuth(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        now: NamedDependency[datetime],
     ) -> Template | Redirect:
         form = await form_of(request)
         result = await sign_in(
@@ -45,7 +44,7 @@ class DeskAuth(Controller):
             email=form.get("email", "")[:254],
             password=form.get("password", ""),
             ip=client_ip(request),
-            now=now_utc(),
+            now=now,
             max_failures=settings.sign_in_max_failures,
             window=settings.sign_in_window(),
         )

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import Database
-from service.desk import messages
-from service.desk.access import (
-    ADMIN,
-    now_utc,
-)
-from service.desk.accounts import (
+from service.accounts.access import ADMIN
+from service.accounts.coordinators import (
     MIN_PASSWORD_LENGTH,
     ROLES,
-    CannotDisableSelf,
     list_coordinators,
     register_coordinator,
     set_coordinator_active,
 )
+from service.db import Database
+from service.desk import messages
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
-from service.desk.leads import DeskActionRefused
 from service.models import Coordinator
 
 
@@ -44,6 +40,7 @@ class DeskCoordinators(Controller):
         request: AnyRequest,
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
+        now: NamedDependency[datetime],
     ) -> Template | Redirect:
         form = await form_of(request)
         errors = await register_coordinator(
@@ -51,7 +48,7 @@ class DeskCoordinators(Controller):
             email=form.get("email", ""),
             password=form.get("password", ""),
             role=form.get("role", ""),
-            now=now_utc(),
+            now=now,
         )
         if errors:
             form.pop("password", None)
@@ -68,14 +65,9 @@ class DeskCoordinators(Controller):
         coordinator: NamedDependency[Coordinator],
     ) -> Redirect:
         active = (await form_of(request)).get("active") == "1"
-        try:
-            await set_coordinator_active(
-                database=database, coordinator_id=coordinator_id, active=active, by=coordinator
-            )
-        except CannotDisableSelf:
-            raise DeskActionRefused(messages.COORDINATOR_SELF) from None
-        except LookupError:
-            raise NotFoundException from None
+        await database.write(
+            set_coordinator_active, coordinator_id=coordinator_id, active=active, by=coordinator
+        )
         flash(request, messages.COORDINATOR_ENABLED if active else messages.COORDINATOR_DISABLED)
         return back_to(request, "desk:coordinators")
 

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.access import ADMIN
 from service.db import Database
 from service.desk import messages
-from service.desk.access import (
-    ADMIN,
-    now_utc,
-)
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
-from service.desk.facilitators import (
+from service.errors import Conflict
+from service.facilitators import (
     RECENT_DAYS,
-    FacilitatorEmailTaken,
-    FacilitatorForm,
+    FacilitatorInput,
     facilitators_with_counts,
+    form_values,
     get_facilitator,
+    input_errors,
     save_facilitator,
     set_active,
 )
-from service.models import Facilitator
 
 
 class DeskFacilitators(Controller):
@@ -34,9 +34,12 @@ class DeskFacilitators(Controller):
 
     @get("/facilitators", name="desk:facilitators", cache=False)
     async def facilitators(
-        self, request: AnyRequest, session: NamedDependency[AsyncSession]
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        now: NamedDependency[datetime],
     ) -> Template:
-        rows = await facilitators_with_counts(session=session, now=now_utc())
+        rows = await facilitators_with_counts(session=session, now=now)
         return page(request, "facilitators.html", rows=rows, days=RECENT_DAYS)
 
     @get("/facilitators/new", name="desk:facilitators:new", cache=False)
@@ -51,13 +54,11 @@ class DeskFacilitators(Controller):
         facilitator_id: FromPath[int],
     ) -> Template:
         facilitator = await get_facilitator(session=session, facilitator_id=facilitator_id)
-        if facilitator is None:
-            raise NotFoundException
         return page(
             request,
             "facilitator_form.html",
             facilitator=facilitator,
-            form=facilitator_values(facilitator),
+            form=form_values(facilitator),
             errors={},
         )
 
@@ -67,8 +68,9 @@ class DeskFacilitators(Controller):
         request: AnyRequest,
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
+        now: NamedDependency[datetime],
     ) -> Template | Redirect:
-        return await _save_facilitator(request, session, database, None)
+        return await _save(request, session, database, facilitator_id=None, now=now)
 
     @post("/facilitators/{facilitator_id:int}", name="desk:facilitator:save")
     async def save(
@@ -77,8 +79,9 @@ class DeskFacilitators(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         facilitator_id: FromPath[int],
+        now: NamedDependency[datetime],
     ) -> Template | Redirect:
-        return await _save_facilitator(request, session, database, facilitator_id)
+        return await _save(request, session, database, facilitator_id=facilitator_id, now=now)
 
     @post("/facilitators/{facilitator_id:int}/active", name="desk:facilitator:active")
     async def active(
@@ -86,53 +89,44 @@ class DeskFacilitators(Controller):
         request: AnyRequest,
         database: NamedDependency[Database],
         facilitator_id: FromPath[int],
+        now: NamedDependency[datetime],
     ) -> Redirect:
         active = (await form_of(request)).get("active") == "1"
-        await set_active(
-            database=database, facilitator_id=facilitator_id, active=active, now=now_utc()
-        )
+        await database.write(set_active, facilitator_id=facilitator_id, active=active, now=now)
         flash(request, messages.FACILITATOR_ENABLED if active else messages.FACILITATOR_DISABLED)
         return back_to(request, "desk:facilitators")
 
 
-def facilitator_values(facilitator: Facilitator) -> dict[str, str]:
-    return {
-        "name": facilitator.name,
-        "email": facilitator.email,
-        "languages": ", ".join(facilitator.languages),
-        "treatments": ", ".join(facilitator.treatments),
-        "destinations": ", ".join(facilitator.destinations),
-        "weight": str(facilitator.weight),
-    }
-
-
-async def _save_facilitator(
-    request: AnyRequest, session: AsyncSession, database: Database, facilitator_id: int | None
+async def _save(
+    request: AnyRequest,
+    session: AsyncSession,
+    database: Database,
+    *,
+    facilitator_id: int | None,
+    now: datetime,
 ) -> Template | Redirect:
+    """Add or edit; a form with errors comes back with each message beside its field."""
     posted = await form_of(request)
-    form, errors = FacilitatorForm.parse(posted)
-    if not errors:
-        try:
-            await save_facilitator(
-                database=database, facilitator_id=facilitator_id, form=form, now=now_utc()
-            )
-        except FacilitatorEmailTaken:
-            errors["email"] = messages.FACILITATOR_EMAIL_TAKEN
-        except LookupError:
-            raise NotFoundException from None
-    if errors:
-        facilitator = (
-            await get_facilitator(session=session, facilitator_id=facilitator_id)
-            if facilitator_id
-            else None
-        )
-        return page(
-            request,
-            "facilitator_form.html",
-            facilitator=facilitator,
-            form=posted,
-            errors=errors,
-            status_code=400,
-        )
-    flash(request, messages.FACILITATOR_SAVED)
-    return back_to(request, "desk:facilitators")
+    try:
+        data = FacilitatorInput.model_validate(posted)
+        await database.write(save_facilitator, facilitator_id=facilitator_id, data=data, now=now)
+    except ValidationError as exc:
+        errors = input_errors(exc)
+    except Conflict as exc:  # the email belongs to another facilitator: said beside the field
+        errors = {"email": exc.message}
+    else:
+        flash(request, messages.FACILITATOR_SAVED)
+        return back_to(request, "desk:facilitators")
+    facilitator = (
+        await get_facilitator(session=session, facilitator_id=facilitator_id)
+        if facilitator_id is not None
+        else None
+    )
+    return page(
+        request,
+        "facilitator_form.html",
+        facilitator=facilitator,
+        form=posted,
+        errors=errors,
+        status_code=400,
+    )

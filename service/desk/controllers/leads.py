@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
@@ -12,25 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import Database
 from service.desk import messages
-from service.desk.access import now_utc
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
-from service.desk.export import csv_chunks, record_export
-from service.desk.leads import (
+from service.facilitators import facilitator_choices
+from service.languages import LANGUAGES
+from service.leads import workflow
+from service.leads.export import csv_chunks, record_export
+from service.leads.fields import fields_of, shown
+from service.leads.pipeline import STATUSES
+from service.leads.queries import (
     CountsCache,
     Cursor,
     LeadFilter,
-    add_note,
-    change_status,
-    facilitator_choices,
     lead_record,
     list_leads,
-    reassign,
-    retry_email,
     treatment_choices,
 )
-from service.desk.pipeline import STATUSES
-from service.leads.schemas import LANGUAGES
-from service.mail.worker import Worker
+from service.leads.timeline import describe
 from service.models import Coordinator
 from service.settings import Settings
 
@@ -69,19 +67,22 @@ class DeskLeads(Controller):
     async def export(
         self,
         request: AnyRequest,
-        session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         coordinator: NamedDependency[Coordinator],
+        now: NamedDependency[datetime],
     ) -> Stream:
         lead_filter = LeadFilter.from_query(request.query_params)
-        await record_export(
-            database=database, lead_filter=lead_filter, actor=coordinator.email, now=now_utc()
+        await database.write(
+            record_export, lead_filter=lead_filter, actor=coordinator.email, now=now
         )
-        stamp = now_utc().strftime("%Y%m%d-%H%M")
         return Stream(
             csv_chunks(database=database, lead_filter=lead_filter),
             media_type="text/csv",  # litestar adds "; charset=utf-8"
-            headers={"Content-Disposition": f'attachment; filename="leads-{stamp}.csv"'},
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="leads-{now.strftime("%Y%m%d-%H%M")}.csv"'
+                )
+            },
         )
 
     @get("/leads/{lead_id:uuid}", name="desk:lead", cache=False)
@@ -92,9 +93,16 @@ class DeskLeads(Controller):
         lead_id: FromPath[uuid.UUID],
     ) -> Template:
         record = await lead_record(session=session, lead_id=lead_id)
-        facilitators = await facilitator_choices(session=session, active_only=True)
         return page(
-            request, "lead.html", record=record, lead=record.lead, facilitators=facilitators
+            request,
+            "lead.html",
+            record=record,
+            lead=record.lead,
+            facilitators=await facilitator_choices(session=session, active_only=True),
+            request_fields=fields_of("request"),
+            source_fields=fields_of("source"),
+            shown=shown,
+            describe=describe,
         )
 
     @post("/leads/{lead_id:uuid}/status", name="desk:lead:status")
@@ -105,15 +113,16 @@ class DeskLeads(Controller):
         lead_id: FromPath[uuid.UUID],
         coordinator: NamedDependency[Coordinator],
         counts: NamedDependency[CountsCache],
+        now: NamedDependency[datetime],
     ) -> Redirect:
         new = (await form_of(request)).get("status", "")
         counts.clear()
-        await change_status(
-            database=database,
+        await database.write(
+            workflow.change_status,
             lead_id=lead_id,
             new_status=new,
             actor=coordinator.email,
-            now=now_utc(),
+            now=now,
         )
         flash(request, messages.STATUS_CHANGED.format(new=new))
         return back_to(request, "desk:lead", lead_id=lead_id)
@@ -125,10 +134,11 @@ class DeskLeads(Controller):
         database: NamedDependency[Database],
         lead_id: FromPath[uuid.UUID],
         coordinator: NamedDependency[Coordinator],
+        now: NamedDependency[datetime],
     ) -> Redirect:
         text = (await form_of(request)).get("note", "")
-        await add_note(
-            database=database, lead_id=lead_id, text=text, actor=coordinator.email, now=now_utc()
+        await database.write(
+            workflow.add_note, lead_id=lead_id, text=text, actor=coordinator.email, now=now
         )
         flash(request, messages.NOTE_ADDED)
         return back_to(request, "desk:lead", lead_id=lead_id)
@@ -141,18 +151,17 @@ class DeskLeads(Controller):
         lead_id: FromPath[uuid.UUID],
         coordinator: NamedDependency[Coordinator],
         settings: NamedDependency[Settings],
-        mailer: NamedDependency[Worker],
+        now: NamedDependency[datetime],
     ) -> Redirect:
         chosen = (await form_of(request)).get("facilitator_id", "")
-        facilitator = await reassign(
-            database=database,
+        facilitator = await database.write(
+            workflow.reassign,
             lead_id=lead_id,
             facilitator_id=int(chosen) if chosen.isdigit() else 0,
             actor=coordinator.email,
             settings=settings,
-            now=now_utc(),
+            now=now,
         )
-        mailer.wake()  # committed: the new facilitator's email leaves now
         flash(request, messages.REASSIGNED.format(name=facilitator.name))
         return back_to(request, "desk:lead", lead_id=lead_id)
 
@@ -163,12 +172,11 @@ class DeskLeads(Controller):
         database: NamedDependency[Database],
         outbox_id: FromPath[int],
         coordinator: NamedDependency[Coordinator],
-        mailer: NamedDependency[Worker],
+        now: NamedDependency[datetime],
     ) -> Redirect:
-        message = await retry_email(
-            database=database, outbox_id=outbox_id, actor=coordinator.email, now=now_utc()
+        message = await database.write(
+            workflow.retry_email, outbox_id=outbox_id, actor=coordinator.email, now=now
         )
-        mailer.wake()
         flash(request, messages.RETRY_QUEUED)
         if message.lead_id is not None and request.query_params.get("from") != "mail":
             return back_to(request, "desk:lead", lead_id=message.lead_id)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.desk.controllers.web import AnyRequest, page
 from service.desk.mail_log import MAIL_STATUSES, get_message, list_messages, mail_counts
+from service.errors import NotFound
 from service.mail.devsink import captured_message, captured_messages
 from service.settings import Env, Settings
 
@@ -28,7 +28,7 @@ EMAIL_HTML_HEADERS = {
 def _sink_directory(settings: Settings) -> Path:
     """Where `quote-desk run` keeps the development sink's messages; none outside development."""
     if settings.env is not Env.development:
-        raise NotFoundException
+        raise NotFound
     return settings.var_dir / "mail"
 
 
@@ -46,7 +46,7 @@ class DeskMail(Controller):
     ) -> Template:
         message = captured_message(_sink_directory(settings), file_name)
         if message is None:
-            raise NotFoundException
+            raise NotFound("No such message in the sink.")
         return page(request, "mail_sink_message.html", message=message)
 
     @get("/mail", name="desk:mail", cache=False)
@@ -76,8 +76,6 @@ class DeskMail(Controller):
         self, request: AnyRequest, session: NamedDependency[AsyncSession], outbox_id: FromPath[int]
     ) -> Template:
         message = await get_message(session=session, outbox_id=outbox_id)
-        if message is None:
-            raise NotFoundException
         return page(request, "mail_message.html", message=message)
 
     @get("/mail/{outbox_id:int}/html", name="desk:mail:html", cache=False)
@@ -85,8 +83,6 @@ class DeskMail(Controller):
         self, session: NamedDependency[AsyncSession], outbox_id: FromPath[int]
     ) -> Response[str]:
         message = await get_message(session=session, outbox_id=outbox_id)
-        if message is None:
-            raise NotFoundException
         # Shown inside the message page's sandboxed iframe: no scripts, no remote content,
         # only the email's own inline styles, and framed by the desk alone.
         return Response(message.html, media_type="text/html", headers=EMAIL_HTML_HEADERS)

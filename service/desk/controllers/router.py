@@ -7,15 +7,9 @@ from urllib.parse import urlencode
 
 from litestar import Response, Router
 from litestar.di import Provide
-from litestar.exceptions import NotFoundException
 from litestar.response import Redirect
 
-from service.desk.access import (
-    AdminOnly,
-    SignInRequired,
-    current_coordinator,
-    desk_guard,
-)
+from service.accounts.access import AdminOnly, SignInRequired, current_coordinator, desk_guard
 from service.desk.controllers.auth import DeskAuth
 from service.desk.controllers.coordinators import DeskCoordinators
 from service.desk.controllers.facilitators import DeskFacilitators
@@ -24,12 +18,8 @@ from service.desk.controllers.mail import DeskMail
 from service.desk.controllers.stats import DeskStats
 from service.desk.controllers.tokens import DeskTokens
 from service.desk.controllers.web import AnyRequest, back_to, flash, page
-from service.desk.leads import (
-    CountsCache,
-    DeskActionRefused,
-    LeadNotFound,
-)
-from service.errors import handle_exception
+from service.errors import Conflict, Refused
+from service.leads.queries import CountsCache
 from service.settings import Settings
 
 
@@ -46,12 +36,9 @@ def _admin_only(request: AnyRequest, exc: AdminOnly) -> Response[Any]:
     return page(request, "forbidden.html", status_code=403, message=exc.detail)
 
 
-def _not_found(request: AnyRequest, _: LeadNotFound) -> Response[Any]:
-    return handle_exception(request, NotFoundException())
-
-
-def _refused(request: AnyRequest, exc: DeskActionRefused) -> Response[Any]:
-    """An action that is not allowed: back to the page it came from, with the reason."""
+def _refused(request: AnyRequest, exc: Refused | Conflict) -> Response[Any]:
+    """An action that is not allowed: back to the page it came from, with the reason. (Not
+    found is the app's own 404 page.)"""
     flash(request, exc.message, error=True)
     params = request.path_params
     if "lead_id" in params:
@@ -84,8 +71,8 @@ def desk_router(settings: Settings) -> Router:
         exception_handlers={
             SignInRequired: _sign_in_redirect,
             AdminOnly: _admin_only,
-            LeadNotFound: _not_found,
-            DeskActionRefused: _refused,
+            Refused: _refused,
+            Conflict: _refused,
         },
         include_in_schema=False,
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.desk.access import now_utc
 from service.desk.controllers.web import AnyRequest, page
 from service.desk.stats import funnel
 
@@ -16,5 +17,10 @@ class DeskStats(Controller):
     include_in_schema = False
 
     @get("/stats", name="desk:stats", cache=False)
-    async def stats(self, request: AnyRequest, session: NamedDependency[AsyncSession]) -> Template:
-        return page(request, "stats.html", stats=await funnel(session=session, now=now_utc()))
+    async def stats(
+        self,
+        request: AnyRequest,
+        session: NamedDependency[AsyncSession],
+        now: NamedDependency[datetime],
+    ) -> Template:
+        return page(request, "stats.html", stats=await funnel(session=session, now=now))

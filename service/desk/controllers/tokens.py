@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts import messages as account_messages
+from service.accounts.tokens import create_token, revoke_token, tokens_of
 from service.db import Database
 from service.desk import messages
-from service.desk.access import now_utc
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
-from service.desk.tokens import create_token, revoke_token, tokens_of
 from service.models import Coordinator
 
 
@@ -36,6 +38,7 @@ class DeskTokens(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         coordinator: NamedDependency[Coordinator],
+        now: NamedDependency[datetime],
     ) -> Template:
         name = (await form_of(request)).get("name", "").strip()
         if not name:
@@ -45,11 +48,11 @@ class DeskTokens(Controller):
                 "tokens.html",
                 tokens=tokens,
                 new_token=None,
-                error=messages.TOKEN_NAME_REQUIRED,
+                error=account_messages.TOKEN_NAME_REQUIRED,
                 status_code=400,
             )
-        token = await create_token(
-            database=database, coordinator=coordinator, name=name, now=now_utc()
+        token = await database.write(
+            create_token, coordinator_id=coordinator.id, name=name, now=now
         )
         tokens = await tokens_of(session=session, coordinator=coordinator)
         # Shown in this response only: the page is not cached and the token is not stored.
@@ -62,9 +65,10 @@ class DeskTokens(Controller):
         database: NamedDependency[Database],
         coordinator: NamedDependency[Coordinator],
         token_id: FromPath[int],
+        now: NamedDependency[datetime],
     ) -> Redirect:
-        await revoke_token(
-            database=database, coordinator=coordinator, token_id=token_id, now=now_utc()
+        await database.write(
+            revoke_token, coordinator_id=coordinator.id, token_id=token_id, now=now
         )
         flash(request, messages.TOKEN_REVOKED)
         return back_to(request, "desk:tokens")

@@ -14,8 +14,8 @@ import uvicorn
 
 from service.app import create_app
 from service.settings import Settings
-from tests.desk.conftest import PASSWORD, add_coordinator
 from tests.factories import insert, lead_row
+from tests.signed_in import PASSWORD, add_coordinator
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""The two emails of a quote, as a real SMTP server receives them: addressing, headers, both
+"""The emails a lead causes, as a real SMTP server receives them: addressing, headers, both
 parts, the patient's language, and no way for a form value to add a header or a recipient."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
 from service.db import Database
-from service.mail.outbox import enqueue_facilitator_email, enqueue_patient_confirmation
+from service.leads.notifications import patient_confirmation, queue_facilitator_email
+from service.mail.outbox import enqueue
 from service.models import Facilitator, Lead
 from service.settings import Settings
 from tests.factories import (
@@ -24,7 +25,14 @@ from tests.factories import (
     stored_leads,
     submit_form,
 )
-from tests.mail.conftest import ALERT_EMAIL, MAIL_FROM, Clock, MakeWorker, SmtpServer
+from tests.smtp import ALERT_EMAIL, MAIL_FROM, Clock, MakeWorker, SmtpServer, mail_settings
+
+
+@pytest.fixture
+def settings(database_url: str, smtp: SmtpServer) -> Settings:
+    """The app and the workers talk to the `smtp` server."""
+    return mail_settings(database_url, smtp)
+
 
 FACILITATOR = {
     "name": "Brussels Stroke Care",
@@ -189,14 +197,11 @@ async def test_no_form_value_adds_a_header_or_a_recipient(
             facilitator = session.get(Facilitator, stored.facilitator_id)
             assert facilitator is not None
             now = Clock()()
-            for enqueue in (enqueue_facilitator_email, enqueue_patient_confirmation):
-                enqueue(
-                    session=session,
-                    lead=stored,
-                    facilitator=facilitator,
-                    settings=settings,
-                    now=now,
-                )
+            queue_facilitator_email(
+                session=session, lead=stored, facilitator=facilitator, settings=settings, now=now
+            )
+            email = patient_confirmation(lead=stored, facilitator=facilitator, settings=settings)
+            enqueue(session=session, email=email, lead_id=stored.id, settings=settings, now=now)
 
         await database.write(tamper_and_enqueue)
     finally:

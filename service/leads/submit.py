@@ -6,26 +6,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from service.content.documents import LEGAL_KINDS, article, legal_texts
-from service.db import Database
+from service.db import Database, dialect_insert
+from service.leads.notifications import announce_lead
+from service.leads.pipeline import LeadStatus
 from service.leads.reference import new_reference
-from service.leads.routing import RoutingDecision, route_lead, routing_event
+from service.leads.routing import route_lead, routing_event
 from service.leads.schemas import QuoteRequest
-from service.mail.outbox import (
-    enqueue_facilitator_email,
-    enqueue_patient_confirmation,
-    enqueue_unrouted_alert,
-)
-from service.models import Base, Consent, Lead, LegalText
+from service.leads.timeline import EventKind, event_row
+from service.models import Base, Consent, Lead
 from service.settings import Settings
 
 LANDING_ARTICLE = "stem-cell-stroke-belgium"
@@ -52,17 +48,14 @@ class Stored:
     created: bool  # False when the submission was a repeat of an earlier one
 
 
-async def store_legal_texts(*, database: Database) -> None:
-    """Make sure every legal text the page shows is stored, keyed by its hash."""
+def store_legal_texts(session: Session) -> None:
+    """Make sure every legal text the page shows is stored, keyed by its hash (at start-up)."""
     rows = [
         {"sha256": t.sha256, "kind": t.kind, "version": t.version, "label": t.label, "body": t.body}
         for t in legal_texts().values()
     ]
-    dialect = sqlite if database.is_sqlite else postgresql
-    statement = (
-        dialect.insert(LegalText).values(rows).on_conflict_do_nothing(index_elements=["sha256"])
-    )
-    await database.write(lambda session: session.execute(statement))
+    insert_new = dialect_insert(session, Base.metadata.tables["legal_texts"])
+    session.execute(insert_new.values(rows).on_conflict_do_nothing(index_elements=["sha256"]))
 
 
 async def create_lead(
@@ -82,9 +75,11 @@ async def create_lead(
     """
     for _ in range(_REFERENCE_ATTEMPTS):
         rows = _rows(quote, submission_id, client, now, spam_reason)
-        store = partial(_store, rows=rows, settings=settings, now=now, announce=not spam_reason)
         try:
-            return Stored(lead=await database.write(store), created=True)
+            lead = await database.write(
+                store_lead, rows=rows, settings=settings, now=now, announce=not spam_reason
+            )
+            return Stored(lead=lead, created=True)
         except IntegrityError:
             # The unique constraints decide, so the common case costs no extra query: this
             # submission is already stored, the random reference collided, or another request
@@ -120,7 +115,7 @@ def _rows(
         "id": lead_id,
         "reference": new_reference(),
         "submission_id": submission_id,
-        "status": "spam" if spam_reason else "new",
+        "status": LeadStatus.spam if spam_reason else LeadStatus.new,
         "source": client.source,
         "treatment": quote.treatment or defaults.treatment,
         "destination": quote.destination or defaults.destination,
@@ -141,17 +136,16 @@ def _rows(
         for kind in LEGAL_KINDS
     ]
     event_data = {"source": client.source} | ({"spam": spam_reason} if spam_reason else {})
-    events = [{"lead_id": lead_id, "kind": "created", "data": event_data, "created_at": now}]
+    events = [event_row(lead_id=lead_id, kind=EventKind.created, now=now, data=event_data)]
     return _Rows(lead=lead, consents=consents, events=events)
 
 
-def _store(
+def store_lead(
     session: Session, *, rows: _Rows, settings: Settings, now: datetime, announce: bool
 ) -> Lead:
     """The write itself: the lead, its consents and events; unless spam, its routing and emails."""
     lead = Lead(**rows.lead)
     lead.consents = [Consent(**row) for row in rows.consents]  # for the facilitator's email
-    tables = Base.metadata.tables
     # Core inserts: the unit of work's bookkeeping would cost more than the writes themselves.
     with session.no_autoflush:
         decision = (
@@ -167,30 +161,15 @@ def _store(
         events = rows.events
         if decision is not None:
             events = [*events, routing_event(lead=lead, decision=decision, now=now)]
+        tables = Base.metadata.tables
         session.execute(
             insert(tables["leads"]), {**rows.lead, "facilitator_id": lead.facilitator_id}
         )
         session.execute(insert(tables["consents"]), rows.consents)
         session.execute(insert(tables["lead_events"]), events)
         if decision is not None:
-            _announce(session=session, lead=lead, decision=decision, settings=settings, now=now)
+            announce_lead(session=session, lead=lead, decision=decision, settings=settings, now=now)
     return lead
-
-
-def _announce(
-    *, session: Session, lead: Lead, decision: RoutingDecision, settings: Settings, now: datetime
-) -> None:
-    if decision.facilitator is not None:
-        enqueue_facilitator_email(
-            session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
-        )
-    else:
-        enqueue_unrouted_alert(
-            session=session, lead=lead, reason=decision.reason, settings=settings, now=now
-        )
-    enqueue_patient_confirmation(
-        session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
-    )
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:

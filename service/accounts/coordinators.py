@@ -1,4 +1,5 @@
-"""Coordinator accounts: argon2 password hashes, sign-in with throttling per account and per IP."""
+"""Desk accounts: argon2 password hashes, creation, enabling and disabling, and sign-in with
+throttling per account and per IP."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from service.accounts import messages
 from service.db import Database
-from service.desk import messages
+from service.errors import Conflict, NotFound, Refused
 from service.models import Coordinator, DeskAudit, SignInFailure
 
 ROLES = ("admin", "coordinator")
@@ -24,14 +26,6 @@ MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so an unknown email costs the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
-
-
-class CoordinatorExists(Exception):
-    """A coordinator with this email is already registered."""
-
-
-class PasswordTooShort(Exception):
-    """The password is shorter than MIN_PASSWORD_LENGTH."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,26 +42,41 @@ def _failure_key(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
+class PasswordTooShort(Refused):
+    """The password is shorter than MIN_PASSWORD_LENGTH."""
+
+    def __init__(self) -> None:
+        super().__init__(messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH))
+
+
 async def create_coordinator(
     *, database: Database, email: str, password: str, role: str, now: datetime
 ) -> Coordinator:
+    """Hash the password (CPU: off the event loop, before the write) and store the account."""
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise Refused(messages.ROLE_UNKNOWN)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordTooShort
-    email = normalise_email(email)
-    password_hash = await asyncio.to_thread(_hasher.hash, password)  # CPU: off the loop
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    return await database.write(
+        store_coordinator,
+        email=normalise_email(email),
+        password_hash=password_hash,
+        role=role,
+        now=now,
+    )
 
-    def create(session: Session) -> Coordinator:
-        if session.scalar(select(Coordinator.id).where(Coordinator.email == email)):
-            raise CoordinatorExists
-        coordinator = Coordinator(
-            email=email, password_hash=password_hash, role=role, active=True, created_at=now
-        )
-        session.add(coordinator)
-        return coordinator
 
-    return await database.write(create)
+def store_coordinator(
+    session: Session, *, email: str, password_hash: str, role: str, now: datetime
+) -> Coordinator:
+    if session.scalar(select(Coordinator.id).where(Coordinator.email == email)):
+        raise Conflict(messages.COORDINATOR_EXISTS)
+    coordinator = Coordinator(
+        email=email, password_hash=password_hash, role=role, active=True, created_at=now
+    )
+    session.add(coordinator)
+    return coordinator
 
 
 async def sign_in(
@@ -107,36 +116,50 @@ async def sign_in(
             if _hasher.check_needs_rehash(stored_hash)
             else None
         )
-        signed_in = coordinator
-
-        def succeed(write: Session) -> None:
-            stored = write.get(Coordinator, signed_in.id)
-            assert stored is not None
-            stored.last_sign_in_at = now
-            if rehashed:
-                stored.password_hash = rehashed
-            write.add(DeskAudit(actor=stored.email, action="sign_in", data={}, created_at=now))
-            # This account's failures are forgiven; everyone's old ones are no longer counted.
-            write.execute(
-                delete(SignInFailure).where(
-                    (SignInFailure.key == keys[0]) | (SignInFailure.created_at <= now - window)
-                )
-            )
-
-        await database.write(succeed)
+        await database.write(
+            _signed_in,
+            coordinator_id=coordinator.id,
+            rehashed=rehashed,
+            forgiven=keys[0],
+            window=window,
+            now=now,
+        )
         coordinator.last_sign_in_at = now
         return SignInResult(coordinator=coordinator)
-
-    def fail(write: Session) -> None:
-        write.add_all(SignInFailure(key=key, created_at=now) for key in keys)
-        write.execute(
-            delete(SignInFailure).where(
-                SignInFailure.key.in_(keys), SignInFailure.created_at <= now - window
-            )
-        )
-
-    await database.write(fail)
+    await database.write(_failed, keys=keys, window=window, now=now)
     return SignInResult(coordinator=None)
+
+
+def _signed_in(
+    session: Session,
+    *,
+    coordinator_id: int,
+    rehashed: str | None,
+    forgiven: str,
+    window: timedelta,
+    now: datetime,
+) -> None:
+    stored = session.get(Coordinator, coordinator_id)
+    assert stored is not None
+    stored.last_sign_in_at = now
+    if rehashed:
+        stored.password_hash = rehashed
+    session.add(DeskAudit(actor=stored.email, action="sign_in", data={}, created_at=now))
+    # This account's failures are forgiven; everyone's old ones are no longer counted.
+    session.execute(
+        delete(SignInFailure).where(
+            (SignInFailure.key == forgiven) | (SignInFailure.created_at <= now - window)
+        )
+    )
+
+
+def _failed(session: Session, *, keys: list[str], window: timedelta, now: datetime) -> None:
+    session.add_all(SignInFailure(key=key, created_at=now) for key in keys)
+    session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.key.in_(keys), SignInFailure.created_at <= now - window
+        )
+    )
 
 
 def _verified(password_hash: str, password: str) -> bool:
@@ -166,10 +189,10 @@ async def register_coordinator(
         )
     except EmailNotValidError:
         return {"email": messages.COORDINATOR_EMAIL_INVALID}
-    except CoordinatorExists:
-        return {"email": messages.COORDINATOR_EXISTS}
-    except PasswordTooShort:
-        return {"password": messages.PASSWORD_TOO_SHORT.format(min=MIN_PASSWORD_LENGTH)}
+    except Conflict as exc:
+        return {"email": exc.message}
+    except PasswordTooShort as exc:
+        return {"password": exc.message}
     return {}
 
 
@@ -177,23 +200,15 @@ async def list_coordinators(*, session: AsyncSession) -> list[Coordinator]:
     return list(await session.scalars(select(Coordinator).order_by(Coordinator.email)))
 
 
-async def set_coordinator_active(
-    *, database: Database, coordinator_id: int, active: bool, by: Coordinator
+def set_coordinator_active(
+    session: Session, *, coordinator_id: int, active: bool, by: Coordinator
 ) -> Coordinator:
     """Enable or disable an account; a disabled account's sessions stop working at once
     (the guard checks `active` on every request). Nobody can disable themselves."""
     if coordinator_id == by.id and not active:
-        raise CannotDisableSelf
-
-    def change(session: Session) -> Coordinator:
-        coordinator = session.get(Coordinator, coordinator_id)
-        if coordinator is None:
-            raise LookupError(coordinator_id)
-        coordinator.active = active
-        return coordinator
-
-    return await database.write(change)
-
-
-class CannotDisableSelf(Exception):
-    """An administrator tried to disable their own account."""
+        raise Refused(messages.COORDINATOR_SELF)
+    coordinator = session.get(Coordinator, coordinator_id)
+    if coordinator is None:
+        raise NotFound(messages.COORDINATOR_NOT_FOUND)
+    coordinator.active = active
+    return coordinator

@@ -1,5 +1,5 @@
-"""The words the emails fill their templates with: the patient confirmation in each language a
-patient can choose, and the labels of the facilitator's email (in English).
+"""The words the patient confirmation fills its templates with, in each language a patient can
+choose (the facilitator's email, in English, takes its labels from `leads/fields.py`).
 
 The templates (`templates/emails/`) lay these out; a translator edits only this module.
 """
@@ -265,26 +265,4 @@ PATIENT_CONFIRMATION: Final[dict[str, dict[str, str]]] = {
         "stroke_hemorrhagic": "hämorrhagisch (Hirnblutung)",
         "stroke_unknown": "weiß ich nicht",
     },
-}
-
-FACILITATOR_LABELS: Final[dict[str, str]] = {
-    "not_given": "not given",
-    "reference": "Reference",
-    "full_name": "Name",
-    "email": "Email",
-    "phone": "Phone",
-    "contact_method": "Preferred contact",
-    "country": "Country of residence",
-    "language": "Language",
-    "patient_relation": "Request is for",
-    "treatment": "Treatment",
-    "destination": "Destination",
-    "stroke_type": "Type of stroke",
-    "stroke_date": "Month of the stroke",
-    "travel_window": "Travel window",
-    "budget": "Budget",
-    "source": "Submitted through",
-    "source_form": "the quote form",
-    "source_api": "the API",
-    "referrer": "Referrer",
 }

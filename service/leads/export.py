@@ -9,40 +9,16 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.db import Database
-from service.desk.leads import Cursor, LeadFilter
+from service.leads.fields import LEAD_FIELDS, raw_values
+from service.leads.queries import Cursor, LeadFilter
 from service.models import DeskAudit, Facilitator, Lead
 
 BATCH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = (
-    "reference",
-    "created_at",
-    "status",
-    "full_name",
-    "email",
-    "phone",
-    "country",
-    "language",
-    "patient_relation",
-    "treatment",
-    "destination",
-    "stroke_type",
-    "stroke_date",
-    "medical_summary",
-    "travel_window",
-    "budget",
-    "contact_method",
-    "facilitator",
-    "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "referrer",
-)
+COLUMNS = tuple(f.name for f in LEAD_FIELDS)
 
 
 def safe_cell(value: object) -> str:
@@ -52,16 +28,15 @@ def safe_cell(value: object) -> str:
 
 
 def _row(lead: Lead, facilitators: dict[int, str]) -> list[str]:
-    values: dict[str, object] = {c: getattr(lead, c, None) for c in COLUMNS}
-    values["facilitator"] = facilitators.get(lead.facilitator_id or 0, "")
+    values = raw_values(lead, facilitator=facilitators.get(lead.facilitator_id or 0))
     return [safe_cell(values[c]) for c in COLUMNS]
 
 
-async def record_export(
-    *, database: Database, lead_filter: LeadFilter, actor: str, now: datetime
-) -> None:
-    audit = DeskAudit(actor=actor, action="export_csv", data=lead_filter.query(), created_at=now)
-    await database.write(lambda session: session.add(audit))
+def record_export(session: Session, *, lead_filter: LeadFilter, actor: str, now: datetime) -> None:
+    """Who exported which filter, and when (the desk's audit)."""
+    session.add(
+        DeskAudit(actor=actor, action="export_csv", data=lead_filter.query(), created_at=now)
+    )
 
 
 async def csv_chunks(*, database: Database, lead_filter: LeadFilter) -> AsyncIterator[bytes]:

@@ -1,47 +1,32 @@
-"""The emails Quote Desk sends: who receives each one, and what it says (rendered from
-`templates/emails/`)."""
+"""Which emails a lead causes and what they say: the request to its facilitator, the patient's
+confirmation, the operator's alert when nobody serves it; and what the lead's timeline records
+when the mail worker settles one of them."""
 
 from __future__ import annotations
 
-import gettext
-from dataclasses import dataclass, field
-from functools import cache
+from datetime import datetime
 from typing import Any
 
-import pycountry
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
-from service.leads.routing import DEFAULT_FACILITATOR_NAME
-from service.leads.schemas import (
-    CONTACT_METHODS,
-    LANGUAGES,
-    PATIENT_RELATIONS,
-    STROKE_TYPES,
-    UTM_FIELDS,
-)
-from service.mail.render import Rendered, mailbox, render
-from service.mail.translations import FACILITATOR_LABELS, PATIENT_CONFIRMATION
+from service.db import Database
+from service.languages import LANGUAGES
+from service.leads.fields import country_name, fields_of, shown
+from service.leads.routing import DEFAULT_FACILITATOR_NAME, RoutingDecision
+from service.leads.timeline import EventKind, record
+from service.leads.translations import PATIENT_CONFIRMATION
+from service.mail.alerts import operator_alert
+from service.mail.outbox import Failure, OutboxStatus, enqueue
+from service.mail.render import Email, mailbox, render
+from service.mail.worker import Worker
 from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
 from service.settings import Settings
 
 FACILITATOR_NEW_LEAD = "facilitator_new_lead"
 PATIENT_CONFIRMATION_KIND = "patient_confirmation"
 ALERT_UNROUTED = "alert_unrouted"
-ALERT_DEAD_EMAIL = "alert_dead_email"
-ALERT_KINDS = frozenset({ALERT_UNROUTED, ALERT_DEAD_EMAIL})
-
-
-@dataclass(frozen=True, slots=True)
-class Email:
-    """A rendered email and its addressing, ready to be queued."""
-
-    kind: str
-    to: str  # the To header, `Name <address>`
-    recipient: str  # the envelope recipient: the bare address, never parsed from a header
-    rendered: Rendered
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def desk_url(settings: Settings, lead: Lead) -> str:
@@ -53,21 +38,6 @@ def first_name(lead: Lead) -> str:
     return parts[0] if parts else lead.full_name
 
 
-@cache
-def _country_names(language: str) -> gettext.NullTranslations:
-    return gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-
-
-def country_name(code: str, language: str = "en") -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    name = str(getattr(country, "common_name", None) or country.name)
-    return _country_names(language).gettext(name) if language != "en" else name
-
-
 def _or(value: str | None, fallback: str) -> str:
     return value if value else fallback
 
@@ -75,29 +45,12 @@ def _or(value: str | None, fallback: str) -> str:
 def facilitator_new_lead(
     *, session: Session, lead: Lead, facilitator: Facilitator, settings: Settings
 ) -> Email:
-    label = FACILITATOR_LABELS
-    not_given = label["not_given"]
     request_rows = [
-        (label["reference"], lead.reference),
-        (label["full_name"], lead.full_name),
-        (label["email"], lead.email),
-        (label["phone"], _or(lead.phone, not_given)),
-        (label["contact_method"], CONTACT_METHODS.get(lead.contact_method, lead.contact_method)),
-        (label["country"], f"{country_name(lead.country)} ({lead.country})"),
-        (label["language"], LANGUAGES.get(lead.language, lead.language)),
-        (label["patient_relation"], PATIENT_RELATIONS.get(lead.patient_relation or "", not_given)),
-        (label["treatment"], lead.treatment),
-        (label["destination"], lead.destination),
-        (label["stroke_type"], STROKE_TYPES.get(lead.stroke_type or "", not_given)),
-        (label["stroke_date"], _or(lead.stroke_date, not_given)),
-        (label["travel_window"], _or(lead.travel_window, not_given)),
-        (label["budget"], _or(lead.budget, not_given)),
+        (f.label, shown(lead, f.name))
+        for f in (fields_of("record")[0], *fields_of("request"))
+        if f.name != "medical_summary"
     ]
-    source_rows = [
-        (label["source"], label[f"source_{lead.source}"]),
-        *((name, _or(getattr(lead, name), not_given)) for name in UTM_FIELDS),
-        (label["referrer"], _or(lead.referrer, not_given)),
-    ]
+    source_rows = [(f.label, shown(lead, f.name)) for f in fields_of("source")]
     context: dict[str, Any] = {
         "reference": lead.reference,
         "first_name": first_name(lead),
@@ -105,10 +58,10 @@ def facilitator_new_lead(
         "destination": lead.destination,
         "received": lead.created_at.strftime("%Y-%m-%d %H:%M UTC"),
         "hours": settings.reply_within_hours,
-        "contact": CONTACT_METHODS.get(lead.contact_method, lead.contact_method),
+        "contact": shown(lead, "contact_method"),
         "desk_url": desk_url(settings, lead),
         "request_rows": request_rows,
-        "medical_summary": _or(lead.medical_summary, not_given),
+        "medical_summary": shown(lead, "medical_summary"),
         "consents": _consents(session=session, lead=lead),
         "source_rows": source_rows,
     }
@@ -199,37 +152,88 @@ def patient_confirmation(
     )
 
 
-def alert_unrouted(*, lead: Lead, reason: str, settings: Settings, alert_email: str) -> Email:
+def alert_unrouted(*, lead: Lead, reason: str, settings: Settings) -> Email | None:
     context = {"reference": lead.reference, "reason": reason, "desk_url": desk_url(settings, lead)}
-    return _alert(ALERT_UNROUTED, context=context, settings=settings, alert_email=alert_email)
+    return operator_alert(ALERT_UNROUTED, context=context, settings=settings)
 
 
-def alert_dead_email(
-    *,
-    message: OutboxMessage,
-    code: int | None,
-    error: str,
-    lead: Lead | None,
-    settings: Settings,
-    alert_email: str,
-) -> Email:
-    context = {
-        "reference": lead.reference if lead else None,
-        "email_kind": message.kind,
-        "outbox_id": message.id,
-        "attempts": message.attempts,
-        "code": code,
-        "error": error,
-        "desk_url": desk_url(settings, lead) if lead else None,
-    }
-    return _alert(ALERT_DEAD_EMAIL, context=context, settings=settings, alert_email=alert_email)
-
-
-def _alert(kind: str, *, context: dict[str, Any], settings: Settings, alert_email: str) -> Email:
-    return Email(
-        kind=kind,
-        to=mailbox(None, alert_email),
-        recipient=alert_email,
-        rendered=render(kind, directory=settings.mail_templates_dir, context=context),
-        headers={"Auto-Submitted": "auto-generated"},
+def queue_facilitator_email(
+    *, session: Session, lead: Lead, facilitator: Facilitator, settings: Settings, now: datetime
+) -> OutboxMessage:
+    """Queue the request for `facilitator` (a new lead, or one reassigned to them)."""
+    email = facilitator_new_lead(
+        session=session, lead=lead, facilitator=facilitator, settings=settings
     )
+    return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
+
+
+def announce_lead(
+    *, session: Session, lead: Lead, decision: RoutingDecision, settings: Settings, now: datetime
+) -> None:
+    """Queue what a new lead causes: the facilitator's request (or the operator's alert when
+    nobody serves it) and the patient's confirmation."""
+    if decision.facilitator is not None:
+        queue_facilitator_email(
+            session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
+        )
+    elif alert := alert_unrouted(lead=lead, reason=decision.reason, settings=settings):
+        enqueue(session=session, email=alert, lead_id=lead.id, settings=settings, now=now)
+    confirmation = patient_confirmation(
+        lead=lead, facilitator=decision.facilitator, settings=settings
+    )
+    enqueue(session=session, email=confirmation, lead_id=lead.id, settings=settings, now=now)
+
+
+class LeadMailEvents:
+    """Each email's fate on its lead's timeline (emails about no lead record nothing)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def sent(self, session: Session, *, message: OutboxMessage, now: datetime) -> None:
+        self._record(session, message, EventKind.email_sent, now, {})
+
+    def failed(
+        self,
+        session: Session,
+        *,
+        message: OutboxMessage,
+        failure: Failure,
+        outcome: OutboxStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        data: dict[str, object] = {"outcome": outcome, "code": failure.code, "error": failure.text}
+        if next_attempt_at is not None:
+            data["next_attempt_at"] = next_attempt_at.isoformat()
+        self._record(session, message, EventKind.email_failed, now, data)
+
+    def about(self, session: Session, *, message: OutboxMessage) -> tuple[str | None, str | None]:
+        lead = session.get(Lead, message.lead_id) if message.lead_id else None
+        if lead is None:
+            return None, None
+        return lead.reference, desk_url(self.settings, lead)
+
+    @staticmethod
+    def _record(
+        session: Session,
+        message: OutboxMessage,
+        kind: EventKind,
+        now: datetime,
+        data: dict[str, object],
+    ) -> None:
+        if message.lead_id is None:
+            return
+        details = {
+            "outbox_id": message.id,
+            "email": message.kind,
+            "message_id": message.message_id,
+            "attempt": message.attempts,
+            **data,
+        }
+        record(session, lead_id=message.lead_id, kind=kind, now=now, data=details)
+
+
+def mail_worker(*, database: Database, settings: Settings, **options: Any) -> Worker:
+    """The mail worker, with each email's fate written on its lead's timeline."""
+    return Worker(database=database, settings=settings, events=LeadMailEvents(settings), **options)

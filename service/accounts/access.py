@@ -3,19 +3,20 @@ API guard (a personal Bearer token). Both put the coordinator on `connection.sta
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from service.accounts import messages
+from service.accounts.coordinators import active_coordinator
+from service.accounts.tokens import mark_used, token_digest
+from service.clock import Clock
 from service.db import Database
-from service.desk import messages
-from service.desk.accounts import active_coordinator
 from service.models import ApiToken, Coordinator
 
 SESSION_KEY = "coordinator_id"
@@ -55,10 +56,6 @@ async def desk_guard(
     connection.state.coordinator = coordinator
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -78,11 +75,11 @@ async def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
             messages.API_TOKEN_REQUIRED, headers={"WWW-Authenticate": "Bearer"}
         )
     token_row, coordinator = row
-    now = now_utc()
+    clock: Clock = connection.app.state["clock"]
+    now = clock()
     # Last use to the minute is enough, and spares a write on every call.
     if token_row.last_used_at is None or now - token_row.last_used_at > timedelta(minutes=1):
-        used = update(ApiToken).where(ApiToken.id == token_row.id).values(last_used_at=now)
-        await _database(connection).write(lambda session: session.execute(used))
+        await _database(connection).write(mark_used, token_id=token_row.id, now=now)
     connection.state.coordinator = coordinator
 
 
@@ -90,7 +87,3 @@ def current_coordinator(request: Request[Any, Any, Any]) -> Coordinator:
     """Dependency: the coordinator the guard let in."""
     coordinator: Coordinator = request.state.coordinator
     return coordinator
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -1,5 +1,5 @@
-"""Working the leads: the filtered, keyset-paginated list, one lead's full record, and the
-coordinator's actions on it (status, note, reassignment, email retry), each an event."""
+"""Reading leads: the filters and keyset pages of the list, the counts per status, and one
+lead's full record."""
 
 from __future__ import annotations
 
@@ -13,35 +13,15 @@ from time import monotonic
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
-from service.db import Database
-from service.desk import messages
-from service.desk.pipeline import STATUSES, allowed_next, can_move
-from service.mail.outbox import (
-    MessageNotFound,
-    MessageNotRetryable,
-    Requeued,
-    enqueue_facilitator_email,
-    retry_now,
-)
-from service.models import Consent, DeskAudit, Facilitator, Lead, LeadEvent, OutboxMessage
-from service.settings import Settings
+from service.errors import NotFound
+from service.leads import messages
+from service.leads.pipeline import STATUSES, LeadStatus, allowed_next
+from service.mail.outbox import OutboxStatus
+from service.models import Consent, Lead, OutboxMessage
 
 PAGE_SIZE = 50
-NOTE_MAX = 5000
-
-
-class DeskActionRefused(Exception):
-    """An action a coordinator asked for is not allowed; the message says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class LeadNotFound(Exception):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +96,9 @@ class LeadFilter:
         if self.dead_email:
             # Dead emails are few: the outbox status index finds them, not a probe per lead.
             where.append(
-                Lead.id.in_(select(OutboxMessage.lead_id).where(OutboxMessage.status == "dead"))
+                Lead.id.in_(
+                    select(OutboxMessage.lead_id).where(OutboxMessage.status == OutboxStatus.dead)
+                )
             )
         if self.q:
             where.append(search_condition(self.q))
@@ -207,7 +189,7 @@ async def list_leads(
 
 async def status_counts(*, session: AsyncSession) -> dict[str, int]:
     result = await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     counts.update({status: count for status, count in result.all()})
     return counts
 
@@ -233,15 +215,6 @@ class CountsCache:
         self._counts = None
 
 
-async def facilitator_choices(
-    *, session: AsyncSession, active_only: bool = False
-) -> list[Facilitator]:
-    query = select(Facilitator).order_by(Facilitator.name)
-    if active_only:
-        query = query.where(Facilitator.active)
-    return list(await session.scalars(query))
-
-
 async def treatment_choices(*, session: AsyncSession) -> list[str]:
     """The distinct treatments, by skipping along the (treatment, created_at) index: one seek
     per value instead of a scan of every lead."""
@@ -257,7 +230,7 @@ async def treatment_choices(*, session: AsyncSession) -> list[str]:
 class LeadRecord:
     lead: Lead
     emails: list[OutboxMessage]
-    allowed_next: tuple[str, ...]
+    allowed_next: tuple[LeadStatus, ...]
 
 
 async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecord:
@@ -271,124 +244,10 @@ async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecor
         )
     )
     if lead is None:
-        raise LeadNotFound
+        raise NotFound(messages.LEAD_NOT_FOUND)
     emails = list(
         await session.scalars(
             select(OutboxMessage).where(OutboxMessage.lead_id == lead_id).order_by(OutboxMessage.id)
         )
     )
     return LeadRecord(lead=lead, emails=emails, allowed_next=allowed_next(lead.status))
-
-
-def _lead_for_update(session: Session, lead_id: uuid.UUID) -> Lead:
-    lead = session.get(Lead, lead_id)
-    if lead is None:
-        raise LeadNotFound
-    return lead
-
-
-async def change_status(
-    *, database: Database, lead_id: uuid.UUID, new_status: str, actor: str, now: datetime
-) -> Lead:
-    def change(session: Session) -> Lead:
-        lead = _lead_for_update(session, lead_id)
-        old = lead.status
-        if not can_move(old, new_status):
-            allowed = ", ".join(allowed_next(old)) or messages.TRANSITION_NONE
-            raise DeskActionRefused(
-                messages.TRANSITION_REFUSED.format(old=old, new=new_status, allowed=allowed)
-            )
-        lead.status = new_status
-        lead.updated_at = now
-        session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                kind="status_changed",
-                actor=actor,
-                data={"from": old, "to": new_status},
-                created_at=now,
-            )
-        )
-        return lead
-
-    return await database.write(change)
-
-
-async def add_note(
-    *, database: Database, lead_id: uuid.UUID, text: str, actor: str, now: datetime
-) -> None:
-    text = text.strip()
-    if not text:
-        raise DeskActionRefused(messages.NOTE_EMPTY)
-    if len(text) > NOTE_MAX:
-        raise DeskActionRefused(messages.NOTE_TOO_LONG.format(max=NOTE_MAX))
-
-    def note(session: Session) -> None:
-        lead = _lead_for_update(session, lead_id)
-        session.add(
-            LeadEvent(
-                lead_id=lead.id, kind="note", actor=actor, data={"text": text}, created_at=now
-            )
-        )
-
-    await database.write(note)
-
-
-async def reassign(
-    *,
-    database: Database,
-    lead_id: uuid.UUID,
-    facilitator_id: int,
-    actor: str,
-    settings: Settings,
-    now: datetime,
-) -> Facilitator:
-    """Give the lead to another facilitator and queue that facilitator's email, together."""
-
-    def move(session: Session) -> Facilitator:
-        lead = _lead_for_update(session, lead_id)
-        facilitator = session.get(Facilitator, facilitator_id)
-        if facilitator is None or not facilitator.active:
-            raise DeskActionRefused(messages.FACILITATOR_UNKNOWN)
-        if lead.facilitator_id == facilitator.id:
-            raise DeskActionRefused(messages.REASSIGN_SAME)
-        previous = lead.facilitator_id
-        lead.facilitator_id = facilitator.id
-        lead.updated_at = now
-        enqueue_facilitator_email(
-            session=session, lead=lead, facilitator=facilitator, settings=settings, now=now
-        )
-        session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                kind="reassigned",
-                actor=actor,
-                data={
-                    "from_facilitator_id": previous,
-                    "to_facilitator_id": facilitator.id,
-                    "to_facilitator": facilitator.name,
-                },
-                created_at=now,
-            )
-        )
-        return facilitator
-
-    return await database.write(move)
-
-
-async def retry_email(*, database: Database, outbox_id: int, actor: str, now: datetime) -> Requeued:
-    """Make a failed email due now (the outbox's own retry, with the coordinator as actor)."""
-
-    def retry(session: Session) -> Requeued:
-        try:
-            requeued = retry_now(session=session, message_id=outbox_id, now=now, actor=actor)
-        except MessageNotFound:
-            raise LeadNotFound from None
-        except MessageNotRetryable:
-            raise DeskActionRefused(messages.RETRY_REFUSED) from None
-        if requeued.lead_id is None:  # an email about no lead (an operator alert)
-            data = {"outbox_id": outbox_id, "email": requeued.kind, "was": requeued.was}
-            session.add(DeskAudit(actor=actor, action="email_retry", data=data, created_at=now))
-        return requeued
-
-    return await database.write(retry)

@@ -1,4 +1,5 @@
-"""A coordinator (and an admin) signed in through the real sign-in form, and desk test data."""
+"""A coordinator (and an admin) signed in through the real sign-in form (a pytest plugin:
+`desk` and `admin` are clients any test can ask for)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from litestar.testing import AsyncTestClient
 
+from service.accounts.coordinators import create_coordinator
 from service.app import create_app
 from service.db import Database
-from service.desk.accounts import create_coordinator
 from service.settings import Settings
 from tests.factories import hidden_inputs
 

@@ -16,8 +16,8 @@ from service.app import create_app
 from service.models import Coordinator, DeskAudit, DeskSession
 from service.settings import Settings
 from tests.conftest import make_settings
-from tests.desk.conftest import PASSWORD, add_coordinator, csrf_token, sign_in
 from tests.factories import fetch_all, hidden_inputs
+from tests.signed_in import PASSWORD, add_coordinator, csrf_token, sign_in
 
 
 async def test_sign_in_replaces_session_id_and_opens_the_desk(

@@ -18,15 +18,15 @@ from litestar.stores.base import Store
 from litestar.types import Empty
 from litestar.utils.dataclass import extract_dataclass_items
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
-from service.models import DeskSession
+from service.db import Database, dialect_insert
+from service.models import Base, DeskSession
+from service.settings import Env, Settings
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.types import Message, ScopeSession
-
-    from service.db import Database
 
 DESK_SESSION_STORE = "desk_sessions"
 RENEW_EVERY = timedelta(minutes=1)  # idle expiry is kept to the minute
@@ -71,15 +71,7 @@ class DatabaseStore(Store):
                 # Same data, renewed less than a minute ago: spare the write (and SQLite's lock).
                 return
         expires_at = now + ttl if ttl else None
-        dialect = postgresql if self.database.url.startswith("postgresql") else sqlite
-        # One upsert: two requests of the same browser at once both succeed (last one wins).
-        upsert = dialect.insert(DeskSession).values(
-            key=_hashed(key), value=data, expires_at=expires_at
-        )
-        upsert = upsert.on_conflict_do_update(
-            index_elements=["key"], set_={"value": data, "expires_at": expires_at}
-        )
-        await self.database.write(lambda session: session.execute(upsert))
+        await self.database.write(_upsert, key=_hashed(key), value=data, expires_at=expires_at)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         now = datetime.now(UTC)
@@ -93,21 +85,16 @@ class DatabaseStore(Store):
         return value
 
     async def _renew(self, key: str, expires_at: datetime) -> None:
-        renew = (
-            update(DeskSession).where(DeskSession.key == _hashed(key)).values(expires_at=expires_at)
-        )
-        await self.database.write(lambda session: session.execute(renew))
+        await self.database.write(_renew, key=_hashed(key), expires_at=expires_at)
 
     async def delete(self, key: str) -> None:
-        gone = delete(DeskSession).where(DeskSession.key == _hashed(key))
-        await self.database.write(lambda session: session.execute(gone))
+        await self.database.write(_delete, key=_hashed(key))
 
     async def delete_all(self) -> None:
-        await self.database.write(lambda session: session.execute(delete(DeskSession)))
+        await self.database.write(_delete_all)
 
     async def delete_expired(self) -> None:
-        expired = delete(DeskSession).where(DeskSession.expires_at <= datetime.now(UTC))
-        await self.database.write(lambda session: session.execute(expired))
+        await self.database.write(_delete_expired, now=datetime.now(UTC))
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
@@ -120,6 +107,34 @@ class DatabaseStore(Store):
         if expires_at is None:
             return None
         return int((expires_at - datetime.now(UTC)).total_seconds())
+
+
+def _upsert(session: Session, *, key: str, value: bytes, expires_at: datetime | None) -> None:
+    """One upsert: two requests of the same browser at once both succeed (last one wins)."""
+    upsert = dialect_insert(session, Base.metadata.tables["desk_sessions"]).values(
+        key=key, value=value, expires_at=expires_at
+    )
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["key"], set_={"value": value, "expires_at": expires_at}
+        )
+    )
+
+
+def _renew(session: Session, *, key: str, expires_at: datetime) -> None:
+    session.execute(update(DeskSession).where(DeskSession.key == key).values(expires_at=expires_at))
+
+
+def _delete(session: Session, *, key: str) -> None:
+    session.execute(delete(DeskSession).where(DeskSession.key == key))
+
+
+def _delete_all(session: Session) -> None:
+    session.execute(delete(DeskSession))
+
+
+def _delete_expired(session: Session, *, now: datetime) -> None:
+    session.execute(delete(DeskSession).where(DeskSession.expires_at <= now))
 
 
 class DeskSessionBackend(ServerSideSessionBackend):
@@ -167,3 +182,25 @@ class DeskSessionBackend(ServerSideSessionBackend):
 @dataclass
 class DeskSessionConfig(ServerSideSessionConfig):
     _backend_class = DeskSessionBackend
+
+
+def session_config(settings: Settings) -> DeskSessionConfig:
+    """Desk sessions: server-side (database or Redis), idle expiry, id replaced at sign-in."""
+    return DeskSessionConfig(
+        key="quote_desk_session",
+        max_age=settings.desk_idle_minutes * 60,
+        secure=settings.env is Env.production,
+        httponly=True,
+        samesite="lax",
+        store=DESK_SESSION_STORE,
+        exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/schema"],
+    )
+
+
+def session_store(settings: Settings, database: Database) -> Store:
+    """Desk sessions live in Redis when QUOTE_REDIS_URL is set, else in the database."""
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url).with_namespace(DESK_SESSION_STORE)
+    return DatabaseStore(database)

@@ -7,56 +7,35 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, patch
+from litestar import Controller, get, patch
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.access import api_guard, current_coordinator
 from service.db import Database
-from service.desk.access import api_guard, current_coordinator, now_utc
-from service.desk.leads import (
-    Cursor,
-    DeskActionRefused,
-    LeadFilter,
-    LeadNotFound,
-    add_note,
-    change_status,
-    lead_record,
-    list_leads,
-)
+from service.leads.fields import LEAD_FIELDS, raw_values
+from service.leads.pipeline import STATUSES
+from service.leads.queries import Cursor, LeadFilter, lead_record, list_leads
+from service.leads.workflow import NOTE_MAX, update_lead
 from service.models import Coordinator, Lead
 
+# Every field of the table, with the lead's id and its facilitator's id.
+_LeadOut: type[BaseModel] = create_model(
+    "LeadOut",
+    id=(uuid.UUID, ...),
+    facilitator_id=(int | None, None),
+    **{f.name: (f.type, Field(description=f.description or f.label)) for f in LEAD_FIELDS},  # type: ignore[call-overload]
+)
 
-class LeadOut(BaseModel):
-    id: uuid.UUID
-    reference: str
-    status: str
-    created_at: datetime
-    full_name: str
-    email: str
-    phone: str | None
-    country: str
-    language: str
-    patient_relation: str | None
-    treatment: str
-    destination: str
-    stroke_type: str | None
-    stroke_date: str | None
-    medical_summary: str | None
-    travel_window: str | None
-    budget: str | None
-    contact_method: str
-    facilitator_id: int | None
-    source: str
-    utm_source: str | None
-    utm_medium: str | None
-    utm_campaign: str | None
 
+class LeadOut(_LeadOut):
     @classmethod
     def of(cls, lead: Lead) -> LeadOut:
-        return cls.model_validate(lead, from_attributes=True)
+        facilitator = lead.facilitator.name if lead.facilitator else None
+        values = raw_values(lead, facilitator=facilitator)
+        return cls(id=lead.id, facilitator_id=lead.facilitator_id, **values)
 
 
 class EventOut(BaseModel):
@@ -76,23 +55,8 @@ class LeadList(BaseModel):
 
 
 class LeadPatch(BaseModel):
-    status: str | None = Field(
-        default=None, description="new, contacted, quoted, won, lost, spam or duplicate"
-    )
-    note: str | None = Field(default=None, max_length=5000)
-
-
-class ApiError(BaseModel):
-    status_code: int
-    detail: str
-
-
-def _refused(_: Request[Any, Any, Any], exc: DeskActionRefused) -> Response[ApiError]:
-    return Response(ApiError(status_code=409, detail=exc.message), status_code=409)
-
-
-def _not_found(request: Request[Any, Any, Any], _: LeadNotFound) -> Response[ApiError]:
-    return Response(ApiError(status_code=404, detail="No lead with this id."), status_code=404)
+    status: str | None = Field(default=None, description=", ".join(STATUSES))
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
 
 
 class LeadsApi(Controller):
@@ -102,10 +66,6 @@ class LeadsApi(Controller):
     guards = [api_guard]
     security = [{"bearer": []}]
     dependencies = {"coordinator": Provide(current_coordinator, sync_to_thread=False)}
-    exception_handlers = {
-        DeskActionRefused: _refused,
-        LeadNotFound: _not_found,
-    }
 
     @get("/", name="api:leads:list", summary="List leads, newest first")
     async def index(
@@ -163,29 +123,22 @@ class LeadsApi(Controller):
         lead_id: FromPath[uuid.UUID],
         data: JSONBody[LeadPatch],
         coordinator: NamedDependency[Coordinator],
+        now: NamedDependency[datetime],
     ) -> LeadDetail:
-        now = now_utc()
-        if data.status is not None:
-            await change_status(
-                database=database,
-                lead_id=lead_id,
-                new_status=data.status,
-                actor=coordinator.email,
-                now=now,
-            )
-        if data.note:
-            await add_note(
-                database=database, lead_id=lead_id, text=data.note, actor=coordinator.email, now=now
-            )
+        await database.write(
+            update_lead,
+            lead_id=lead_id,
+            status=data.status,
+            note=data.note,
+            actor=coordinator.email,
+            now=now,
+        )
         session.expire_all()  # read the lead again, with the events just written
         return await _detail(session, lead_id)
 
 
 async def _detail(session: AsyncSession, lead_id: uuid.UUID) -> LeadDetail:
-    try:
-        record = await lead_record(session=session, lead_id=lead_id)
-    except LeadNotFound:
-        raise NotFoundException("No lead with this id.") from None
+    record = await lead_record(session=session, lead_id=lead_id)
     base = LeadOut.of(record.lead).model_dump()
     events = [EventOut.model_validate(e, from_attributes=True) for e in record.lead.events]
     return LeadDetail(**base, events=events)

@@ -1,0 +1,1 @@
+"""Desk accounts, their sessions, access guards and API tokens."""

@@ -1,0 +1,149 @@
+"""A lead's timeline: the kinds of event, the one builder of event rows, and the sentence a
+coordinator reads for each (the raw details stay available, folded away)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from service.leads.fields import language_name
+from service.models import Base, LeadEvent
+
+
+class EventKind(StrEnum):
+    created = "created"
+    routed = "routed"
+    unrouted = "unrouted"
+    email_sent = "email_sent"
+    email_failed = "email_failed"
+    email_retry = "email_retry"
+    status_changed = "status_changed"
+    note = "note"
+    reassigned = "reassigned"
+
+
+def event_row(
+    *,
+    lead_id: uuid.UUID,
+    kind: EventKind,
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """One timeline line, as a row to insert."""
+    return {
+        "lead_id": lead_id,
+        "kind": kind,
+        "actor": actor,
+        "data": dict(data or {}),
+        "created_at": now,
+    }
+
+
+def record(
+    session: Session,
+    *,
+    lead_id: uuid.UUID,
+    kind: EventKind,
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+    actor: str | None = None,
+) -> None:
+    """Write one timeline line in the caller's transaction."""
+    row = event_row(lead_id=lead_id, kind=kind, now=now, data=data, actor=actor)
+    session.execute(insert(Base.metadata.tables["lead_events"]), row)
+
+
+# What each email is, as a coordinator reads it. Kinds not listed are shown by their key.
+EMAILS = {
+    "facilitator_new_lead": "The request to the facilitator",
+    "patient_confirmation": "The confirmation to the patient",
+    "alert_unrouted": "The alert to the operator (no facilitator)",
+    "alert_dead_email": "The alert to the operator (an email given up)",
+}
+_SENT = {
+    "facilitator_new_lead": "Request sent to the facilitator",
+    "patient_confirmation": "Confirmation sent to the patient",
+    "alert_unrouted": "Operator alerted: no facilitator for this lead",
+    "alert_dead_email": "Operator alerted: an email was given up",
+}
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """An event as the desk shows it: one sentence, an optional note, the raw details."""
+
+    text: str
+    note: str | None
+    details: tuple[tuple[str, str], ...]
+
+
+def describe(event: LeadEvent) -> Line:
+    data: dict[str, Any] = dict(event.data or {})
+    details = tuple((key, str(value)) for key, value in data.items())
+    note = data.get("text") if event.kind == EventKind.note else None
+    return Line(text=_sentence(event.kind, data), note=note, details=details)
+
+
+def _attempt(data: Mapping[str, Any]) -> str:
+    attempt = data.get("attempt")
+    if not isinstance(attempt, int):
+        return ""
+    return f" ({_ORDINALS.get(attempt, f'attempt {attempt}')}{' attempt' if attempt <= 5 else ''})"
+
+
+def _email(data: Mapping[str, Any]) -> str:
+    kind = str(data.get("email", ""))
+    return EMAILS.get(kind, f"The email “{kind}”")
+
+
+def _sentence(kind: str, data: Mapping[str, Any]) -> str:
+    if kind == EventKind.created:
+        channel = "the API" if data.get("source") == "api" else "the quote form"
+        spam = f"; stored as spam ({data['spam']})" if data.get("spam") else ""
+        return f"Request received through {channel}{spam}"
+    if kind == EventKind.routed:
+        return f"Routed to {data.get('facilitator_name') or data.get('facilitator')}: " + (
+            _routing_reason(data)
+        )
+    if kind == EventKind.unrouted:
+        return f"Not routed: {data.get('reason', 'no facilitator')}"
+    if kind == EventKind.email_sent:
+        kind_key = str(data.get("email", ""))
+        sent = _SENT.get(kind_key, f"Email “{kind_key}” sent")
+        return sent + _attempt(data)
+    if kind == EventKind.email_failed:
+        code = f" (server answered {data['code']})" if data.get("code") else ""
+        if data.get("outcome") == "dead":
+            return f"{_email(data)} was given up{code}{_attempt(data)}"
+        when = str(data.get("next_attempt_at", ""))[11:16]
+        again = f"; trying again at {when} UTC" if when else ""
+        return f"{_email(data)} was not delivered{code}{_attempt(data)}{again}"
+    if kind == EventKind.email_retry:
+        return f"{_email(data)} was queued again by hand (it was {data.get('was', 'failed')})"
+    if kind == EventKind.status_changed:
+        return f"Status changed from “{data.get('from')}” to “{data.get('to')}”"
+    if kind == EventKind.note:
+        return "Note"
+    if kind == EventKind.reassigned:
+        return f"Reassigned to {data.get('to_facilitator')}; the request was emailed to them"
+    return kind.replace("_", " ").capitalize()
+
+
+def _routing_reason(data: Mapping[str, Any]) -> str:
+    if data.get("default"):
+        return "no facilitator serves this treatment and destination, so the default one"
+    language = data.get("language")
+    if language is None or "language_match" not in data:
+        return str(data.get("reason", ""))
+    name = language_name(str(language))
+    speaks = f"speaks {name}" if data["language_match"] else f"nobody speaks {name}"
+    return f"{speaks}, fewest recent leads for its capacity"
