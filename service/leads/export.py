@@ -8,13 +8,12 @@ import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import Database
 from service.leads.fields import LEAD_FIELDS, raw_values
-from service.leads.queries import Cursor, LeadFilter
-from service.models import DeskAudit, Facilitator, Lead
+from service.leads.queries import Cursor, LeadFilter, list_leads
+from service.models import DeskAudit, Lead
 
 BATCH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -27,8 +26,8 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _row(lead: Lead, facilitators: dict[int, str]) -> list[str]:
-    values = raw_values(lead, facilitator=facilitators.get(lead.facilitator_id or 0))
+def _row(lead: Lead) -> list[str]:
+    values = raw_values(lead, facilitator=lead.facilitator.name if lead.facilitator else None)
     return [safe_cell(values[c]) for c in COLUMNS]
 
 
@@ -40,35 +39,24 @@ def record_export(session: Session, *, lead_filter: LeadFilter, actor: str, now:
 
 
 async def csv_chunks(*, database: Database, lead_filter: LeadFilter) -> AsyncIterator[bytes]:
-    """The export, one batch of rows per chunk; a session of its own, read-only."""
+    """The export, one keyset page of rows per chunk, on a read-only session of its own. The
+    header leaves with the first page, so a failure before it is an error, not a cut file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    buffer.write("\ufeff")
     writer.writerow(COLUMNS)
-    yield ("\ufeff" + buffer.getvalue()).encode()
     async with database.session() as session:
-        facilitators = {f.id: f.name for f in await session.scalars(select(Facilitator))}
         cursor: Cursor | None = None
         while True:
-            where = lead_filter.conditions()
-            if cursor is not None:
-                where.append(cursor.condition())
-            batch = list(
-                await session.scalars(
-                    select(Lead)
-                    .where(*where)
-                    .order_by(Lead.created_at.desc(), Lead.id.desc())
-                    .limit(BATCH)
-                    .execution_options(populate_existing=False)
-                )
+            page = await list_leads(
+                session=session, lead_filter=lead_filter, cursor=cursor, limit=BATCH
             )
-            if not batch:
-                break
+            writer.writerows(_row(lead) for lead in page.leads)
+            yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
-            writer.writerows(_row(lead, facilitators) for lead in batch)
-            yield buffer.getvalue().encode()
-            cursor = Cursor(created_at=batch[-1].created_at, id=batch[-1].id)
-            # Let the identity map forget the batch: memory stays flat however many leads.
+            # Let the identity map forget the page: memory stays flat however many leads.
             session.expunge_all()
-            if len(batch) < BATCH:
+            if page.next is None:
                 break
+            cursor = page.next

@@ -18,9 +18,9 @@ from service.leads.routing import DEFAULT_FACILITATOR_NAME, RoutingDecision
 from service.leads.timeline import EventKind, record
 from service.leads.translations import PATIENT_CONFIRMATION
 from service.mail.alerts import operator_alert
-from service.mail.outbox import Failure, OutboxStatus, enqueue
+from service.mail.outbox import enqueue
 from service.mail.render import Email, mailbox, render
-from service.mail.worker import Worker
+from service.mail.worker import MailEvents, Outcome, Worker
 from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
 from service.settings import Settings
 
@@ -184,54 +184,39 @@ def announce_lead(
     enqueue(session=session, email=confirmation, lead_id=lead.id, settings=settings, now=now)
 
 
-class LeadMailEvents:
+class LeadMailEvents(MailEvents):
     """Each email's fate on its lead's timeline (emails about no lead record nothing)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def sent(self, session: Session, *, message: OutboxMessage, now: datetime) -> None:
-        self._record(session, message, EventKind.email_sent, now, {})
-
-    def failed(
-        self,
-        session: Session,
-        *,
-        message: OutboxMessage,
-        failure: Failure,
-        outcome: OutboxStatus,
-        next_attempt_at: datetime | None,
-        now: datetime,
+    def settled(
+        self, session: Session, *, message: OutboxMessage, outcome: Outcome, now: datetime
     ) -> None:
-        data: dict[str, object] = {"outcome": outcome, "code": failure.code, "error": failure.text}
-        if next_attempt_at is not None:
-            data["next_attempt_at"] = next_attempt_at.isoformat()
-        self._record(session, message, EventKind.email_failed, now, data)
+        if message.lead_id is None:
+            return
+        data: dict[str, object] = {
+            "outbox_id": message.id,
+            "email": message.kind,
+            "message_id": message.message_id,
+            "attempt": message.attempts,
+        }
+        if outcome.failure is not None:
+            data |= {
+                "outcome": outcome.status,
+                "code": outcome.failure.code,
+                "error": outcome.failure.text,
+            }
+        if outcome.next_attempt_at is not None:
+            data["next_attempt_at"] = outcome.next_attempt_at.isoformat()
+        kind = EventKind.email_sent if outcome.failure is None else EventKind.email_failed
+        record(session, lead_id=message.lead_id, kind=kind, now=now, data=data)
 
     def about(self, session: Session, *, message: OutboxMessage) -> tuple[str | None, str | None]:
         lead = session.get(Lead, message.lead_id) if message.lead_id else None
         if lead is None:
             return None, None
         return lead.reference, desk_url(self.settings, lead)
-
-    @staticmethod
-    def _record(
-        session: Session,
-        message: OutboxMessage,
-        kind: EventKind,
-        now: datetime,
-        data: dict[str, object],
-    ) -> None:
-        if message.lead_id is None:
-            return
-        details = {
-            "outbox_id": message.id,
-            "email": message.kind,
-            "message_id": message.message_id,
-            "attempt": message.attempts,
-            **data,
-        }
-        record(session, lead_id=message.lead_id, kind=kind, now=now, data=details)
 
 
 def mail_worker(*, database: Database, settings: Settings, **options: Any) -> Worker:

@@ -161,7 +161,11 @@ class Cursor:
 @dataclass(frozen=True, slots=True)
 class LeadPage:
     leads: list[Lead]
-    next_cursor: str | None
+    next: Cursor | None  # where the next (older) page starts
+
+    @property
+    def next_cursor(self) -> str | None:
+        return self.next.encode() if self.next else None
 
 
 async def list_leads(
@@ -180,11 +184,10 @@ async def list_leads(
             .limit(limit + 1)
         )
     )
-    next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = Cursor(created_at=rows[-1].created_at, id=rows[-1].id).encode()
-    return LeadPage(leads=rows, next_cursor=next_cursor)
+        return LeadPage(leads=rows, next=Cursor(created_at=rows[-1].created_at, id=rows[-1].id))
+    return LeadPage(leads=rows, next=None)
 
 
 async def status_counts(*, session: AsyncSession) -> dict[str, int]:

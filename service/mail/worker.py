@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import logging
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -31,111 +31,68 @@ logger = logging.getLogger("service.mail")
 STOP_GRACE_SECONDS = 10.0
 
 
-class MailEvents(Protocol):
-    """What the rest of the service records, in the same write, when an email's fate is."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one attempt: sent, retry (due again at `next_attempt_at`) or dead."""
 
-    def sent(self, session: Session, *, message: OutboxMessage, now: datetime) -> None: ...
-
-    def failed(
-        self,
-        session: Session,
-        *,
-        message: OutboxMessage,
-        failure: Failure,
-        outcome: OutboxStatus,
-        next_attempt_at: datetime | None,
-        now: datetime,
-    ) -> None: ...
-
-    def about(self, session: Session, *, message: OutboxMessage) -> tuple[str | None, str | None]:
-        """What the email is about and where to see it, for an operator alert."""
-        ...
+    status: OutboxStatus
+    failure: Failure | None = None
+    next_attempt_at: datetime | None = None
 
 
-class NoEvents:
-    """Records nothing beyond the outbox row itself."""
+class MailEvents:
+    """What the rest of the service records, in the same write, when an email's fate is
+    recorded. This one records nothing beyond the outbox row; the leads side says more."""
 
-    def sent(self, session: Session, *, message: OutboxMessage, now: datetime) -> None:
-        return None
-
-    def failed(
-        self,
-        session: Session,
-        *,
-        message: OutboxMessage,
-        failure: Failure,
-        outcome: OutboxStatus,
-        next_attempt_at: datetime | None,
-        now: datetime,
+    def settled(
+        self, session: Session, *, message: OutboxMessage, outcome: Outcome, now: datetime
     ) -> None:
         return None
 
     def about(self, session: Session, *, message: OutboxMessage) -> tuple[str | None, str | None]:
+        """What the email is about and where to see it, for an operator alert."""
         return None, None
 
 
-def record_sent(
-    session: Session, *, message: OutboxMessage, events: MailEvents, now: datetime
-) -> bool:
-    if not outbox.mark_sent(session=session, message=message, now=now):
-        return False
-    events.sent(session, message=message, now=now)
-    return True
-
-
-def record_retry(
+def record_outcome(
     session: Session,
     *,
     message: OutboxMessage,
-    failure: Failure,
-    next_attempt_at: datetime,
-    events: MailEvents,
-    now: datetime,
-) -> None:
-    settled = outbox.mark_retry(
-        session=session, message=message, failure=failure, next_attempt_at=next_attempt_at, now=now
-    )
-    if settled:
-        events.failed(
-            session,
-            message=message,
-            failure=failure,
-            outcome=OutboxStatus.retry,
-            next_attempt_at=next_attempt_at,
-            now=now,
-        )
-
-
-def record_dead(
-    session: Session,
-    *,
-    message: OutboxMessage,
-    failure: Failure,
+    outcome: Outcome,
     events: MailEvents,
     settings: Settings,
     now: datetime,
-) -> None:
-    """Give up on the email, and queue one alert to ALERT_EMAIL about it."""
-    if not outbox.mark_dead(session=session, message=message, failure=failure, now=now):
-        return
-    events.failed(
-        session,
-        message=message,
-        failure=failure,
-        outcome=OutboxStatus.dead,
-        next_attempt_at=None,
-        now=now,
-    )
-    about, link = events.about(session, message=message)
-    queue_dead_email_alert(
-        session,
-        message=message,
-        failure=failure,
-        about=about,
-        link=link,
-        settings=settings,
-        now=now,
-    )
+) -> bool:
+    """Record an attempt on a row this worker still holds (False, writing nothing, when its
+    lease was lost); a dead email also queues one alert to ALERT_EMAIL."""
+    failure = outcome.failure or Failure(code=None, text="")
+    if outcome.status is OutboxStatus.sent:
+        settled = outbox.mark_sent(session=session, message=message, now=now)
+    elif outcome.status is OutboxStatus.retry and outcome.next_attempt_at is not None:
+        settled = outbox.mark_retry(
+            session=session,
+            message=message,
+            failure=failure,
+            next_attempt_at=outcome.next_attempt_at,
+            now=now,
+        )
+    else:
+        settled = outbox.mark_dead(session=session, message=message, failure=failure, now=now)
+    if not settled:
+        return False
+    events.settled(session, message=message, outcome=outcome, now=now)
+    if outcome.status is OutboxStatus.dead:
+        about, link = events.about(session, message=message)
+        queue_dead_email_alert(
+            session,
+            message=message,
+            failure=failure,
+            about=about,
+            link=link,
+            settings=settings,
+            now=now,
+        )
+    return True
 
 
 def release_all(session: Session, *, messages: list[OutboxMessage], now: datetime) -> None:
@@ -168,7 +125,7 @@ class Worker:
     ) -> None:
         self.database = database
         self.settings = settings
-        self.events: MailEvents = events or NoEvents()
+        self.events = events or MailEvents()
         self.sender = sender or (SmtpSender.from_settings(settings) if settings.smtp_host else None)
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
@@ -293,11 +250,7 @@ class Worker:
                 await self._failed(message, exc)
 
     async def _sent(self, message: OutboxMessage) -> None:
-        now = self.clock()
-        recorded = await self.database.write(
-            record_sent, message=message, events=self.events, now=now
-        )
-        self._held.pop(message.id, None)
+        recorded = await self._record(message, Outcome(OutboxStatus.sent))
         logger.info(
             "email sent: outbox #%d %s attempt %d%s",
             message.id,
@@ -307,41 +260,35 @@ class Worker:
         )
 
     async def _failed(self, message: OutboxMessage, error: SendError) -> None:
-        now = self.clock()
         failure = Failure(code=error.code, text=error.text[:1000])
         permanent = isinstance(error, PermanentSendError)
-        exhausted = message.attempts >= self.settings.mail_max_attempts
-        if permanent or exhausted:
-            outcome = OutboxStatus.dead
-            await self.database.write(
-                record_dead,
-                message=message,
-                failure=failure,
-                events=self.events,
-                settings=self.settings,
-                now=now,
-            )
+        if permanent or message.attempts >= self.settings.mail_max_attempts:
+            outcome = Outcome(OutboxStatus.dead, failure)
         else:
-            outcome = OutboxStatus.retry
             delay = retry_delay(attempt=message.attempts, settings=self.settings, rng=self.rng)
-            await self.database.write(
-                record_retry,
-                message=message,
-                failure=failure,
-                next_attempt_at=now + delay,
-                events=self.events,
-                now=now,
-            )
-        self._held.pop(message.id, None)
+            outcome = Outcome(OutboxStatus.retry, failure, next_attempt_at=self.clock() + delay)
+        await self._record(message, outcome)
         # Codes and ids only: the server's text can quote the recipient's address.
         logger.warning(
             "email %s: outbox #%d %s attempt %d, code %s",
-            outcome,
+            outcome.status,
             message.id,
             message.kind,
             message.attempts,
             error.code,
         )
+
+    async def _record(self, message: OutboxMessage, outcome: Outcome) -> bool:
+        recorded = await self.database.write(
+            record_outcome,
+            message=message,
+            outcome=outcome,
+            events=self.events,
+            settings=self.settings,
+            now=self.clock(),
+        )
+        self._held.pop(message.id, None)
+        return recorded
 
     async def _release_held(self) -> None:
         if not self._held:

@@ -13,7 +13,8 @@ import pytest
 import uvicorn
 
 from service.app import create_app
-from tests.conftest import IN_CI, _empty_tables, blocking, make_settings
+from service.settings import Settings
+from tests.conftest import IN_CI
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -25,11 +26,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_url(sqlite_url: str) -> Iterator[str]:
+def live_url(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn in a thread, on a free port, on each database."""
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(make_settings(sqlite_url)), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -42,7 +42,6 @@ def live_url(sqlite_url: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        blocking(_empty_tables(sqlite_url))
 
 
 # Module scope: Playwright's sync API keeps a loop running until it closes.
