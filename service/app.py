@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from service.accounts.sessions import DESK_SESSION_STORE, session_config, session_store
+from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
 from service.desk.controllers import desk_router
@@ -18,7 +19,6 @@ from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.api import LeadsApi
 from service.leads.controllers import QuoteApi, QuotePages
-from service.leads.notifications import mail_worker
 from service.leads.submit import store_legal_texts
 from service.settings import Settings
 
@@ -38,17 +38,18 @@ SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
     settings = settings or Settings()
     database = Database(settings)
-    # One worker per process, sharing the app's database (and so SQLite's write lock); it
-    # wakes after each commit that queued mail. With QUOTE_MAILER_ENABLED=false it never runs.
-    mailer = mail_worker(database=database, settings=settings, clock=clock)
+    # One mail worker and one scheduler per process, sharing the app's database (and so
+    # SQLite's write lock); the worker wakes after each commit that queued mail. With
+    # QUOTE_MAILER_ENABLED=false neither runs here (`quote-desk worker` runs them).
+    work = background(database=database, settings=settings, clock=clock)
 
     async def on_startup() -> None:
         await database.write(store_legal_texts)
         if settings.mailer_enabled:
-            mailer.start()
+            work.start()
 
     async def on_shutdown() -> None:
-        await mailer.stop()
+        await work.stop()
         await database.dispose()
 
     middleware = []

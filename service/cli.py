@@ -22,12 +22,12 @@ from service import facilitators as facilitator_service
 from service import migrations
 from service.accounts.coordinators import ROLES, create_coordinator
 from service.app import create_app
+from service.background import background
 from service.clock import utc_now
 from service.db import Database
 from service.desk.demo import insert_demo_leads
 from service.errors import DomainError
 from service.languages import LANGUAGES
-from service.leads.notifications import mail_worker
 from service.mail.devsink import start_dev_sink
 from service.models import Coordinator
 from service.settings import Env, Settings
@@ -123,16 +123,16 @@ def worker() -> None:
 
 async def _run_worker(settings: Settings) -> None:
     database = Database(settings)
-    worker = mail_worker(database=database, settings=settings)
+    work = background(database=database, settings=settings)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    worker.start()
+    work.start()
     try:
         await stopping.wait()
     finally:
-        await worker.stop()
+        await work.stop()
         await database.dispose()
 
 

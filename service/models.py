@@ -1,5 +1,6 @@
 """SQLAlchemy tables: leads, their consent proof and timeline, facilitators, the email outbox,
-and the coordinator desk (accounts, sessions, sign-in throttling, audit, API tokens)."""
+scheduled work, and the coordinator desk (accounts, sessions, sign-in throttling, audit, API
+tokens)."""
 
 from __future__ import annotations
 
@@ -223,6 +224,32 @@ class OutboxMessage(Base):
         # or status sending with an expired lease.
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     )
+
+
+class ScheduledJob(Base):
+    """Work due at a time (a reminder, a deadline, a digest, a purge), claimed under a lease like
+    the outbox's emails, so that it runs once however many workers run. `key` names the work:
+    asking twice for the same key schedules it once.
+
+    status: pending -> running (leased) -> done | pending again (retried) | failed.
+    """
+
+    __tablename__ = "scheduled_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # a JobStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    __table_args__ = (Index("ix_scheduled_jobs_status_due_at", "status", "due_at"),)
 
 
 class Coordinator(Base):

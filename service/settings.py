@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     mail_lease_seconds: float = Field(default=300.0, gt=0)
     mail_batch_size: int = Field(default=20, ge=1)
     dev_smtp_port: int = 8025
+    # How often the scheduler looks for due work (reminders, deadlines, digests, retention).
+    schedule_poll_seconds: float = Field(default=30.0, gt=0)
 
     rate_limit: str = "10/minute"
     trusted_proxies: str = "127.0.0.1"

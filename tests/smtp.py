@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from service.background import mail_worker
 from service.db import Database
-from service.leads.notifications import mail_worker
 from service.mail.worker import Worker
 from service.settings import Settings
 from tests.conftest import make_settings

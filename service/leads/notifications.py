@@ -11,7 +11,6 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
-from service.db import Database
 from service.languages import LANGUAGES
 from service.leads.fields import country_name, fields_of, shown
 from service.leads.routing import DEFAULT_FACILITATOR_NAME, RoutingDecision
@@ -20,7 +19,7 @@ from service.leads.translations import PATIENT_CONFIRMATION
 from service.mail.alerts import operator_alert
 from service.mail.outbox import enqueue
 from service.mail.render import Email, mailbox, render
-from service.mail.worker import MailEvents, Outcome, Worker
+from service.mail.worker import MailEvents, Outcome
 from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
 from service.settings import Settings
 
@@ -217,8 +216,3 @@ class LeadMailEvents(MailEvents):
         if lead is None:
             return None, None
         return lead.reference, desk_url(self.settings, lead)
-
-
-def mail_worker(*, database: Database, settings: Settings, **options: Any) -> Worker:
-    """The mail worker, with each email's fate written on its lead's timeline."""
-    return Worker(database=database, settings=settings, events=LeadMailEvents(settings), **options)
