@@ -27,6 +27,9 @@ def test_a_token_names_its_subject_until_it_expires() -> None:
         lambda t: t.split(".")[0],  # no signature
         lambda t: "",
         lambda t: "\x00." + t,
+        lambda t: t[:-1] + "é",  # a non-ASCII signature
+        lambda t: t.split(".")[0] + ".\udcff",  # a lone surrogate, as bad UTF-8 decodes
+        lambda t: "\udcff" + t,
     ],
 )
 def test_a_changed_token_is_refused(tamper) -> None:  # type: ignore[no-untyped-def]
