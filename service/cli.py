@@ -28,6 +28,7 @@ from service.db import Database
 from service.desk.demo import insert_demo_leads
 from service.errors import DomainError
 from service.languages import LANGUAGES
+from service.leads import consents, messages
 from service.mail.devsink import start_dev_sink
 from service.models import Coordinator
 from service.settings import Env, Settings
@@ -268,6 +269,40 @@ def _with_database(
         return asyncio.run(go())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
+
+
+@main.group()
+def consent() -> None:
+    """The consent records' hash chain."""
+
+
+@consent.command("verify")
+@click.option(
+    "--anchor",
+    metavar="HASH",
+    help="A last hash noted earlier (printed by a previous verify): fail unless it is still "
+    "in the chain.",
+)
+def consent_verify(anchor: str | None) -> None:
+    """Walk the chain; exit 1 at the first broken link (or a missing anchor)."""
+    report = _with_database(_verify_chain, anchor=anchor)
+    if report.broken is not None:
+        at = report.broken.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        click.echo(
+            messages.CHAIN_BROKEN.format(
+                consent_id=report.broken.consent_id, at=at, reason=report.broken.reason
+            )
+        )
+        sys.exit(1)
+    if report.anchor_found is False:
+        click.echo(messages.CHAIN_ANCHOR_MISSING.format(anchor=anchor))
+        sys.exit(1)
+    click.echo(messages.CHAIN_INTACT.format(records=report.records, head=report.head))
+
+
+async def _verify_chain(database: Database, *, anchor: str | None) -> consents.ChainReport:
+    async with database.session() as session:
+        return await consents.verify(session=session, anchor=anchor)
 
 
 @main.group()

@@ -1,6 +1,6 @@
 """SQLAlchemy tables: leads, their consent proof and timeline, facilitators, the email outbox,
-scheduled work, and the coordinator desk (accounts, sessions, sign-in throttling, audit, API
-tokens)."""
+scheduled work, privacy link requests, and the coordinator desk (accounts, sessions, sign-in
+throttling, audit, API tokens)."""
 
 from __future__ import annotations
 
@@ -130,6 +130,8 @@ class Lead(Base):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    # Set when the personal data was erased (service/leads/privacy.py); the row stays as proof.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     facilitator: Mapped[Facilitator | None] = relationship()
     consents: Mapped[list[Consent]] = relationship(back_populates="lead", order_by="Consent.id")
@@ -149,7 +151,12 @@ class Lead(Base):
 
 
 class Consent(Base):
-    """Proof of one consent: what was shown (by hash), whether it was granted, when, from where."""
+    """Proof of one consent: what was shown (by hash), whether it was granted, when, from where.
+
+    Every record is a link of one hash chain (service/leads/consents.py): `record_hash` covers
+    `prev_hash` and the record's fields, the personal ones (IP, browser) through
+    `personal_hash`, salted with `personal_salt`; erasure removes the salt with them.
+    """
 
     __tablename__ = "consents"
 
@@ -163,6 +170,11 @@ class Consent(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    personal_salt: Mapped[str | None] = mapped_column(String(32))
+    personal_hash: Mapped[str] = mapped_column(String(64))
+    # Unique: two records can never claim the same predecessor (the chain cannot fork).
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    record_hash: Mapped[str] = mapped_column(String(64))
 
     lead: Mapped[Lead] = relationship(back_populates="consents")
     legal_text: Mapped[LegalText] = relationship()
@@ -250,6 +262,19 @@ class ScheduledJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     __table_args__ = (Index("ix_scheduled_jobs_status_due_at", "status", "due_at"),)
+
+
+class PrivacyLinkRequest(Base):
+    """One request for a fresh privacy link, under a keyed hash of the IP or of the address
+    asked for, counted to limit how often anyone can ask (and so mail a patient)."""
+
+    __tablename__ = "privacy_link_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    __table_args__ = (Index("ix_privacy_link_requests_key_created_at", "key", "created_at"),)
 
 
 class Coordinator(Base):

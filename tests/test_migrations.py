@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from click.testing import CliRunner
+from sqlalchemy import insert, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service import migrations
+from service.cli import main
+from service.content.documents import legal_texts
 from service.models import Base
 from tests.conftest import BACKENDS, POSTGRES_URL, _admin, blocking
 
@@ -54,3 +58,68 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     migrations.upgrade(empty_database)
     _, diff = blocking(_tables_and_diff(empty_database))
     assert diff == []
+
+
+def test_upgrade_chains_the_consent_records_already_stored(empty_database: str) -> None:
+    """A database from before the consent chain: its records are chained by the upgrade, in
+    the order they were stored, and `quote-desk consent verify` accepts them."""
+    migrations.upgrade(empty_database, "11136f6d5d4b")
+    blocking(_store_before_the_chain(empty_database))
+    migrations.upgrade(empty_database)
+
+    result = CliRunner().invoke(
+        main, ["consent", "verify"], env={"QUOTE_DATABASE_URL": empty_database}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Consent chain intact: 6 record(s)" in result.output
+
+
+async def _store_before_the_chain(url: str) -> None:
+    tables = Base.metadata.tables
+    text = next(iter(legal_texts().values()))
+    now = datetime(2026, 11, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(tables["legal_texts"]).values(
+                sha256=text.sha256,
+                kind=text.kind,
+                version=text.version,
+                label=text.label,
+                body=text.body,
+                created_at=now,
+            )
+        )
+        for n in range(2):
+            lead_id = uuid.uuid4()
+            await conn.execute(
+                insert(tables["leads"]).values(
+                    id=lead_id,
+                    reference=f"Q-MIGR0{n}",
+                    submission_id=uuid.uuid4().hex,
+                    status="new",
+                    source="form",
+                    full_name="Ana Peeters",
+                    email="ana@example.org",
+                    country="BE",
+                    language="nl",
+                    treatment="Stem cells",
+                    destination="Belgium",
+                    contact_method="email",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            for kind in ("disclaimer", "health_data", "marketing"):
+                await conn.execute(
+                    insert(tables["consents"]).values(
+                        lead_id=lead_id,
+                        kind=kind,
+                        granted=kind != "marketing",
+                        legal_text_sha256=text.sha256,
+                        ip="192.0.2.1" if n else None,
+                        user_agent="Mozilla/5.0",
+                        created_at=now,
+                    )
+                )
+    await engine.dispose()

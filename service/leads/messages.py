@@ -39,3 +39,17 @@ NOTE_EMPTY = "Write a note before saving it."
 NOTE_TOO_LONG = "Keep a note under {max} characters."
 REASSIGN_SAME = "The lead is already with this facilitator."
 FACILITATOR_UNKNOWN = "Choose an active facilitator."
+
+# The consent chain, as `quote-desk consent verify` reports a broken link.
+CHAIN_NOT_LINKED = (
+    "it does not follow the record before it (a record was removed, inserted or reordered, or "
+    "the chain forked)"
+)
+CHAIN_PERSONAL_CHANGED = "its IP address or browser was changed"
+CHAIN_PERSONAL_REMOVED = "its IP address and browser were removed, but its request was not erased"
+CHAIN_FIELDS_CHANGED = "its fields were changed (lead, kind, granted, text or time)"
+CHAIN_INTACT = "Consent chain intact: {records} record(s); last hash {head}"
+CHAIN_BROKEN = "Consent chain broken at record #{consent_id} (recorded {at}): {reason}"
+CHAIN_ANCHOR_MISSING = (
+    "The hash {anchor} is no longer in the chain: the records up to it were rewritten"
+)

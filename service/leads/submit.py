@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from service.content.documents import LEGAL_KINDS, article, legal_texts
 from service.db import Database, dialect_insert
+from service.leads.consents import append as append_consents
+from service.leads.consents import new_record as consent_record
 from service.leads.notifications import announce_lead
 from service.leads.pipeline import LeadStatus
 from service.leads.reference import new_reference
@@ -124,15 +126,15 @@ def _rows(
     }
     texts = legal_texts()
     consents = [
-        {
-            "lead_id": lead_id,
-            "kind": kind,
-            "granted": getattr(quote, _CONSENT_FIELDS[kind]),
-            "legal_text_sha256": texts[kind].sha256,
-            "ip": client.ip,
-            "user_agent": client.user_agent,
-            "created_at": now,
-        }
+        consent_record(
+            lead_id=lead_id,
+            kind=kind,
+            granted=getattr(quote, _CONSENT_FIELDS[kind]),
+            legal_text_sha256=texts[kind].sha256,
+            ip=client.ip,
+            user_agent=client.user_agent,
+            now=now,
+        )
         for kind in LEGAL_KINDS
     ]
     event_data = {"source": client.source} | ({"spam": spam_reason} if spam_reason else {})
@@ -143,7 +145,7 @@ def _rows(
 def store_lead(
     session: Session, *, rows: _Rows, settings: Settings, now: datetime, announce: bool
 ) -> Lead:
-    """The write itself: the lead, its consents and events; unless spam, its routing and emails."""
+    """The write itself: the lead, its events and consents; unless spam, its routing and emails."""
     lead = Lead(**rows.lead)
     lead.consents = [Consent(**row) for row in rows.consents]  # for the facilitator's email
     # Core inserts: the unit of work's bookkeeping would cost more than the writes themselves.
@@ -165,10 +167,11 @@ def store_lead(
         session.execute(
             insert(tables["leads"]), {**rows.lead, "facilitator_id": lead.facilitator_id}
         )
-        session.execute(insert(tables["consents"]), rows.consents)
         session.execute(insert(tables["lead_events"]), events)
         if decision is not None:
             announce_lead(session=session, lead=lead, decision=decision, settings=settings, now=now)
+        # Last: appending to the consent chain holds its lock until the commit.
+        append_consents(session, records=rows.consents)
     return lead
 
 
