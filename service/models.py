@@ -200,7 +200,8 @@ class LeadEvent(Base):
 class OutboxMessage(Base):
     """An email rendered when it was queued: exactly what will be sent, and its fate.
 
-    status: pending -> sending (leased) -> sent | retry (due again at next_attempt_at) | dead.
+    status: pending -> sending (leased) -> sent | retry (due again at next_attempt_at) | dead;
+    cancelled (never claimed) for a lead that was erased.
     """
 
     __tablename__ = "outbox"

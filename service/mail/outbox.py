@@ -28,16 +28,20 @@ QUEUED = "outbox"  # announced by a write that queued mail
 
 
 class OutboxStatus(StrEnum):
-    """pending -> sending (leased) -> sent | retry (due again at next_attempt_at) | dead."""
+    """pending -> sending (leased) -> sent | retry (due again at next_attempt_at) | dead;
+    cancelled (never claimed) when what it was about no longer wants it sent."""
 
     pending = "pending"
     sending = "sending"
     sent = "sent"
     retry = "retry"
     dead = "dead"
+    cancelled = "cancelled"
 
 
-PENDING, SENDING, SENT, RETRY, DEAD = OutboxStatus
+PENDING, SENDING, SENT, RETRY, DEAD, CANCELLED = OutboxStatus
+# What survives `forget`: enough to recognise the email, nothing it said.
+KEPT_HEADERS = ("From", "Date", "Message-ID")
 RETRY_REFUSED = "Only an email that failed (retry or dead) can be retried."
 
 
@@ -160,10 +164,27 @@ def _settle(session: Session, message: OutboxMessage, now: datetime, **values: o
 
 
 def mark_sent(*, session: Session, message: OutboxMessage, now: datetime) -> bool:
-    """Record a delivery."""
-    return _settle(
-        session, message, now, status=SENT, sent_at=now, last_error_code=None, last_error=None
+    """Record a delivery; also of an email cancelled while it was being sent (the delivery
+    happened, and the row says so)."""
+    held = [
+        OutboxMessage.id == message.id,
+        OutboxMessage.status.in_((SENDING, CANCELLED)),
+        OutboxMessage.lease_token == message.lease_token,
+    ]
+    result = session.execute(
+        update(OutboxMessage)
+        .where(*held)
+        .values(
+            status=SENT,
+            sent_at=now,
+            last_error_code=None,
+            last_error=None,
+            lease_expires_at=None,
+            lease_token=None,
+            updated_at=now,
+        )
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_retry(
@@ -239,3 +260,43 @@ def retry_now(*, session: Session, message_id: int, now: datetime) -> Requeued:
     message.updated_at = now
     announce(session, QUEUED)
     return requeued
+
+
+def cancel_unsent(session: Session, *, lead_id: uuid.UUID, now: datetime) -> int:
+    """Cancel every email about `lead_id` that was not sent (pending, retry, dead, or being
+    sent right now); the number cancelled. A cancelled email is never claimed nor retried. One
+    being sent keeps its lease token: if that delivery succeeds, `mark_sent` still records it;
+    if it fails, the email stays cancelled."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.lead_id == lead_id,
+            OutboxMessage.status.in_((PENDING, RETRY, DEAD, SENDING)),
+        )
+        .values(status=CANCELLED, updated_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def forget(
+    session: Session,
+    *,
+    messages: list[OutboxMessage],
+    recipients: set[str],
+    marker: str,
+    now: datetime,
+) -> None:
+    """Replace what `messages` said with `marker`: subject, text and HTML, every header but
+    the sender, date and Message-ID, the last error (a server's answer can quote an address),
+    and the recipient when it is one of `recipients` (compared in lower case)."""
+    for message in messages:
+        message.subject = marker
+        message.text = marker
+        message.html = marker
+        message.headers = {k: v for k, v in message.headers.items() if k in KEPT_HEADERS}
+        if message.recipient.lower() in recipients:
+            message.recipient = marker
+        if message.last_error is not None:
+            message.last_error = marker
+        message.updated_at = now
+    session.flush()
