@@ -239,3 +239,17 @@ class Scheduler:
             )
             return 0
         return int(ran)
+
+
+def cancel_about(session: Session, *, subject: str, now: datetime) -> int:
+    """Drop every pending job whose key names `subject` (keys look like `<kind>:<subject>...`):
+    the work about an erased lead. The number dropped."""
+    result = session.execute(
+        update(ScheduledJob)
+        .where(
+            ScheduledJob.key.contains(subject, autoescape=True),
+            ScheduledJob.status == JobStatus.pending,
+        )
+        .values(status=JobStatus.done, done_at=now, last_error="cancelled")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
