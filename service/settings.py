@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     var_dir: Path = ROOT / "var"
     reply_within_hours: int = Field(default=48, ge=1)
 
+    # Privacy: who answers for the data (the notice names them), how long a patient's personal
+    # link works, how often a fresh one can be asked for, and how long leads are kept (the
+    # daily purge is off unless QUOTE_RETENTION_DAYS is set).
+    controller_name: str = "Medical Tourism Magazine"
+    controller_address: str | None = None
+    privacy_email: str | None = None
+    privacy_link_days: int = Field(default=90, ge=1)
+    privacy_link_requests_per_hour: int = Field(default=5, ge=1)
+    retention_days: int | None = Field(default=None, ge=1)
+    retention_unclosed_days: int = Field(default=365, ge=1)
+
     desk_idle_minutes: int = Field(default=60, ge=1)
     desk_counts_seconds: float = Field(default=15, ge=0)
     sign_in_max_failures: int = Field(default=5, ge=1)
@@ -106,6 +117,11 @@ class Settings(BaseSettings):
     @property
     def mail_retry_delays(self) -> tuple[timedelta, ...]:
         return parse_durations(self.mail_retry_schedule)
+
+    @property
+    def privacy_notice_url(self) -> str:
+        """The privacy notice, linked from every email's footer."""
+        return f"{self.public_base_url.rstrip('/')}/privacy"
 
     @property
     def mail_templates_dir(self) -> Path:

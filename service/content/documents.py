@@ -1,4 +1,5 @@
-"""Markdown documents with front matter: the article and the legal texts a patient agrees to.
+"""Markdown documents with front matter: the article, the legal texts a patient agrees to, and
+the privacy notice.
 
 Each file is read and rendered once per process; the pages reuse the cached result.
 """
@@ -61,6 +62,11 @@ def parse(source: str) -> Document:
 @cache
 def article(slug: str) -> Document:
     return parse((CONTENT_DIR / "articles" / f"{slug}.md").read_text(encoding="utf-8"))
+
+
+@cache
+def privacy_notice() -> Document:
+    return parse((CONTENT_DIR / "privacy" / "notice.md").read_text(encoding="utf-8"))
 
 
 @cache

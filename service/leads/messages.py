@@ -53,3 +53,21 @@ CHAIN_BROKEN = "Consent chain broken at record #{consent_id} (recorded {at}): {r
 CHAIN_ANCHOR_MISSING = (
     "The hash {anchor} is no longer in the chain: the records up to it were rewritten"
 )
+
+# Privacy: a coordinator's (or the retention rule's) erasure, refused with the reason.
+LEAD_ERASED = (
+    "This lead was erased: it has no personal data left, and nothing can be emailed about it."
+)
+ERASE_REASON_MISSING = "Say why the lead is erased (for example: the patient asked by phone)."
+ERASE_REASON_TOO_LONG = "Keep the reason under {max} characters."
+
+# Retention: why the rule erased a lead (on its timeline), and what `quote-desk purge` says.
+RETENTION_CLOSED = "closed ({status}) and unchanged for more than {days} days"
+RETENTION_OPEN = "still open ({status}) and received more than {days} days ago"
+PURGE_NOTHING = (
+    "Nothing to erase: no closed lead unchanged for more than {closed_days} days, and no open "
+    "lead received more than {open_days} days ago."
+)
+PURGE_WOULD = "Would erase {count} lead(s) (dry run: nothing was changed):"
+PURGE_DONE = "Erased {count} lead(s):"
+PURGE_LINE = "{reference}  received {received}  {reason}"

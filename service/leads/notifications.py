@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from service.content.documents import legal_texts
 from service.languages import LANGUAGES
 from service.leads.fields import country_name, fields_of, shown
+from service.leads.privacy import AFTER_ERASURE, ERASED, forget_settled, privacy_link
 from service.leads.routing import DEFAULT_FACILITATOR_NAME, RoutingDecision
 from service.leads.timeline import EventKind, record
 from service.leads.translations import PATIENT_CONFIRMATION
 from service.mail.alerts import operator_alert
-from service.mail.outbox import enqueue
+from service.mail.outbox import OutboxStatus, enqueue
 from service.mail.render import Email, mailbox, render
 from service.mail.worker import MailEvents, Outcome
 from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
@@ -63,6 +64,7 @@ def facilitator_new_lead(
         "medical_summary": shown(lead, "medical_summary"),
         "consents": _consents(session=session, lead=lead),
         "source_rows": source_rows,
+        "privacy_notice_url": settings.privacy_notice_url,
     }
     return Email(
         kind=FACILITATOR_NEW_LEAD,
@@ -99,7 +101,7 @@ def _consents(*, session: Session, lead: Lead) -> list[dict[str, Any]]:
 
 
 def patient_confirmation(
-    *, lead: Lead, facilitator: Facilitator | None, settings: Settings
+    *, lead: Lead, facilitator: Facilitator | None, settings: Settings, now: datetime
 ) -> Email:
     language = lead.language if lead.language in PATIENT_CONFIRMATION else "en"
     t = PATIENT_CONFIRMATION[language]
@@ -139,6 +141,10 @@ def patient_confirmation(
         "next_steps": next_steps,
         "summary_rows": summary_rows,
         "medical_summary": lead.medical_summary,
+        "rights": t["rights"].format(days=settings.privacy_link_days),
+        "privacy_url": privacy_link(lead_id=lead.id, settings=settings, now=now),
+        "privacy_label": t["privacy_label"],
+        "privacy_notice_url": settings.privacy_notice_url,
     }
     return Email(
         kind=PATIENT_CONFIRMATION_KIND,
@@ -178,7 +184,7 @@ def announce_lead(
     elif alert := alert_unrouted(lead=lead, reason=decision.reason, settings=settings):
         enqueue(session=session, email=alert, lead_id=lead.id, settings=settings, now=now)
     confirmation = patient_confirmation(
-        lead=lead, facilitator=decision.facilitator, settings=settings
+        lead=lead, facilitator=decision.facilitator, settings=settings, now=now
     )
     enqueue(session=session, email=confirmation, lead_id=lead.id, settings=settings, now=now)
 
@@ -204,12 +210,15 @@ class LeadMailEvents(MailEvents):
             data |= {
                 "outcome": outcome.status,
                 "code": outcome.failure.code,
-                "error": outcome.failure.text,
+                # An erased lead's timeline keeps no server answer (it can quote the address).
+                "error": ERASED if message.kind in AFTER_ERASURE else outcome.failure.text,
             }
         if outcome.next_attempt_at is not None:
             data["next_attempt_at"] = outcome.next_attempt_at.isoformat()
         kind = EventKind.email_sent if outcome.failure is None else EventKind.email_failed
         record(session, lead_id=message.lead_id, kind=kind, now=now, data=data)
+        final = outcome.status in (OutboxStatus.sent, OutboxStatus.dead)
+        forget_settled(session, message=message, final=final, now=now)
 
     def about(self, session: Session, *, message: OutboxMessage) -> tuple[str | None, str | None]:
         lead = session.get(Lead, message.lead_id) if message.lead_id else None

@@ -27,6 +27,10 @@ class EventKind(StrEnum):
     status_changed = "status_changed"
     note = "note"
     reassigned = "reassigned"
+    privacy_downloaded = "privacy_downloaded"
+    marketing_withdrawn = "marketing_withdrawn"
+    erased = "erased"
+    privacy_link_sent = "privacy_link_sent"
 
 
 def event_row(
@@ -67,12 +71,23 @@ EMAILS = {
     "patient_confirmation": "The confirmation to the patient",
     "alert_unrouted": "The alert to the operator (no facilitator)",
     "alert_dead_email": "The alert to the operator (an email given up)",
+    "privacy_link": "A fresh privacy link to the patient",
+    "privacy_withdrawn": "The withdrawal notice to the facilitator",
+    "privacy_erased": "The erasure confirmation to the patient",
 }
 _SENT = {
     "facilitator_new_lead": "Request sent to the facilitator",
     "patient_confirmation": "Confirmation sent to the patient",
     "alert_unrouted": "Operator alerted: no facilitator for this lead",
     "alert_dead_email": "Operator alerted: an email was given up",
+    "privacy_link": "Fresh privacy link sent to the patient",
+    "privacy_withdrawn": "Facilitator told the request was withdrawn and must be deleted",
+    "privacy_erased": "Erasure confirmed to the patient",
+}
+_ERASED_BY = {
+    "patient": "Erased at the patient's request, from their privacy page",
+    "coordinator": "Erased by a coordinator",
+    "retention": "Erased by the retention rule",
 }
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 
@@ -135,7 +150,28 @@ def _sentence(kind: str, data: Mapping[str, Any]) -> str:
         return "Note"
     if kind == EventKind.reassigned:
         return f"Reassigned to {data.get('to_facilitator')}; the request was emailed to them"
+    if kind == EventKind.privacy_downloaded:
+        return "The patient downloaded their data from the privacy page"
+    if kind == EventKind.marketing_withdrawn:
+        return "The patient withdrew their consent to news by email"
+    if kind == EventKind.privacy_link_sent:
+        return "A fresh privacy link was emailed to the patient, who asked for one"
+    if kind == EventKind.erased:
+        return _erasure(data)
     return kind.replace("_", " ").capitalize()
+
+
+def _erasure(data: Mapping[str, Any]) -> str:
+    sentence = _ERASED_BY.get(str(data.get("by")), "Erased")
+    if data.get("reason"):
+        sentence += f": {data['reason']}"
+    cancelled = data.get("emails_cancelled")
+    if cancelled:
+        sentence += f"; {cancelled} unsent email(s) cancelled"
+    told = data.get("facilitators_told")
+    if told:
+        sentence += f"; asked to delete it: {', '.join(map(str, told))}"
+    return sentence
 
 
 def _routing_reason(data: Mapping[str, Any]) -> str:

@@ -25,7 +25,11 @@ def operator_alert(kind: str, *, context: dict[str, Any], settings: Settings) ->
         kind=kind,
         to=mailbox(None, settings.alert_email),
         recipient=settings.alert_email,
-        rendered=render(kind, directory=settings.mail_templates_dir, context=context),
+        rendered=render(
+            kind,
+            directory=settings.mail_templates_dir,
+            context={**context, "privacy_notice_url": settings.privacy_notice_url},
+        ),
         headers={"Auto-Submitted": "auto-generated"},
     )
 

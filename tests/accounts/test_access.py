@@ -46,6 +46,15 @@ PUBLIC_ROUTES = {
     ("/readyz", "GET"),
     ("/desk/sign-in", "GET"),
     ("/desk/sign-in", "POST"),
+    # The patient's privacy rights: the notice, the fresh-link form, and the personal page
+    # and its actions, which the signed link itself opens.
+    ("/privacy", "GET"),
+    ("/privacy/link", "GET"),
+    ("/privacy/link", "POST"),
+    ("/privacy/{token}", "GET"),
+    ("/privacy/{token}/download", "POST"),
+    ("/privacy/{token}/marketing", "POST"),
+    ("/privacy/{token}/erase", "POST"),
 }
 PUBLIC_PREFIXES = ("/schema", "/static")
 SAMPLE = {uuid.UUID: str(uuid.uuid4()), int: "1"}

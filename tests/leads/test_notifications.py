@@ -120,7 +120,9 @@ async def test_a_submit_delivers_both_emails(
     for body in (to_patient[0].text, to_patient[0].html):
         assert "Beste Ana Peeters," in body and lead.reference in body
         assert "Brussels Stroke Care" in body and "binnen 48 uur per e-mail" in body
-        assert "beantwoord gewoon deze e-mail" in body  # how to withdraw consent or erase
+        # How to see, download, withdraw or erase: the personal page, by its link.
+        assert "Op uw persoonlijke pagina kunt u alles" in body
+        assert re.search(r"https://quotes\.example\.test/privacy/[\w-]+\.[\w-]+", body)
         assert "vervangt geen professioneel medisch advies" in body  # the disclaimer
         assert "België" in body and "Spring 2027" in body
     assert 'lang="nl"' in to_patient[0].html
@@ -200,7 +202,9 @@ async def test_no_form_value_adds_a_header_or_a_recipient(
             queue_facilitator_email(
                 session=session, lead=stored, facilitator=facilitator, settings=settings, now=now
             )
-            email = patient_confirmation(lead=stored, facilitator=facilitator, settings=settings)
+            email = patient_confirmation(
+                lead=stored, facilitator=facilitator, settings=settings, now=now
+            )
             enqueue(session=session, email=email, lead_id=stored.id, settings=settings, now=now)
 
         await database.write(tamper_and_enqueue)

@@ -28,14 +28,24 @@ def test_subject_is_the_templates_subject_block_on_one_line() -> None:
     rendered = render(
         "alert_unrouted",
         directory=EMAILS,
-        context={"reference": "Q-ABC\r\nBcc: x@y", "reason": "none", "desk_url": "https://x"},
+        context={
+            "reference": "Q-ABC\r\nBcc: x@y",
+            "reason": "none",
+            "desk_url": "https://x",
+            "privacy_notice_url": "https://x/privacy",
+        },
     )
     assert rendered.subject == "[Quote Desk] Lead Q-ABC Bcc: x@y has no facilitator"
     assert "Why: none" in rendered.text and "<p>" in rendered.html
 
 
 def test_a_subject_is_cut_to_what_the_outbox_stores() -> None:
-    context = {"reference": "R" * 600, "reason": "none", "desk_url": "https://x"}
+    context = {
+        "reference": "R" * 600,
+        "reason": "none",
+        "desk_url": "https://x",
+        "privacy_notice_url": "https://x/privacy",
+    }
     subject = render("alert_unrouted", directory=EMAILS, context=context).subject
     assert len(subject) == 500 and subject.endswith("…")
 
