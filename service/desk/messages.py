@@ -6,6 +6,10 @@ STATUS_CHANGED = "Status changed to “{new}”."
 NOTE_ADDED = "Note added."
 REASSIGNED = "Lead reassigned to {name}; an email to the facilitator is queued."
 RETRY_QUEUED = "The email is queued again and will be sent in a moment."
+ERASED = (
+    "The lead was erased: {cancelled} unsent email(s) cancelled; {told} facilitator(s) asked to "
+    "delete it; the patient gets a last email saying it is done."
+)
 
 FACILITATOR_SAVED = "Facilitator saved."
 FACILITATOR_DISABLED = "Facilitator disabled: no new leads will be routed to them."

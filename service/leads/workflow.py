@@ -15,7 +15,7 @@ from service.leads.notifications import queue_facilitator_email
 from service.leads.pipeline import allowed_next, can_move
 from service.leads.timeline import EventKind, record
 from service.mail.outbox import Requeued, retry_now
-from service.models import DeskAudit, Facilitator, Lead
+from service.models import DeskAudit, Facilitator, Lead, OutboxMessage
 from service.settings import Settings
 
 NOTE_MAX = 5000
@@ -80,6 +80,8 @@ def reassign(
 ) -> Facilitator:
     """Give the lead to another facilitator and queue that facilitator's email, together."""
     lead = _lead(session, lead_id)
+    if lead.erased_at is not None:  # nothing left to send a facilitator
+        raise Refused(messages.LEAD_ERASED)
     facilitator = session.get(Facilitator, facilitator_id)
     if facilitator is None or not facilitator.active:
         raise Refused(messages.FACILITATOR_UNKNOWN)
@@ -103,6 +105,10 @@ def reassign(
 def retry_email(session: Session, *, outbox_id: int, actor: str, now: datetime) -> Requeued:
     """Make a failed email due now, and say on its lead's timeline (or in the desk's audit, for
     an email about no lead) who asked."""
+    message = session.get(OutboxMessage, outbox_id)
+    lead = session.get(Lead, message.lead_id) if message and message.lead_id else None
+    if lead is not None and lead.erased_at is not None:  # its emails say nothing any more
+        raise Refused(messages.LEAD_ERASED)
     requeued = retry_now(session=session, message_id=outbox_id, now=now)
     data = {
         "outbox_id": outbox_id,

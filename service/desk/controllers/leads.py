@@ -1,4 +1,4 @@
-"""The leads list, one lead, its pipeline, notes, reassignment, email retry and export."""
+"""The leads list, one lead, its pipeline, notes, reassignment, erasure, email retry and export."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from service.desk import messages
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
 from service.facilitators import facilitator_choices
 from service.languages import LANGUAGES
-from service.leads import workflow
+from service.leads import privacy, workflow
 from service.leads.export import csv_chunks, record_export
 from service.leads.fields import fields_of, shown
 from service.leads.pipeline import STATUSES
@@ -163,6 +163,30 @@ class DeskLeads(Controller):
             now=now,
         )
         flash(request, messages.REASSIGNED.format(name=facilitator.name))
+        return back_to(request, "desk:lead", lead_id=lead_id)
+
+    @post("/leads/{lead_id:uuid}/erase", name="desk:lead:erase")
+    async def erase(
+        self,
+        request: AnyRequest,
+        database: NamedDependency[Database],
+        lead_id: FromPath[uuid.UUID],
+        coordinator: NamedDependency[Coordinator],
+        settings: NamedDependency[Settings],
+        now: NamedDependency[datetime],
+    ) -> Redirect:
+        reason = (await form_of(request)).get("reason", "")
+        erased = await database.write(
+            privacy.erase,
+            lead_id=lead_id,
+            by=privacy.ErasedBy.coordinator,
+            actor=coordinator.email,
+            reason=reason,
+            settings=settings,
+            now=now,
+        )
+        told = len(erased.facilitators_told)
+        flash(request, messages.ERASED.format(cancelled=erased.emails_cancelled, told=told))
         return back_to(request, "desk:lead", lead_id=lead_id)
 
     @post("/emails/{outbox_id:int}/retry", name="desk:email:retry")
