@@ -10,6 +10,7 @@ from typing import Any
 from service.clock import Clock, utc_now
 from service.db import Database
 from service.leads.notifications import LeadMailEvents
+from service.leads.retention import daily_job as retention_job
 from service.mail.worker import Worker
 from service.schedule import Handler, Recurring, Scheduler
 from service.settings import Settings
@@ -17,7 +18,13 @@ from service.settings import Settings
 
 def lead_jobs(settings: Settings) -> tuple[dict[str, Handler], list[Recurring]]:
     """The scheduled work of the lead's life, by kind, and what recurs."""
-    return {}, []
+    handlers: dict[str, Handler] = {}
+    recurring: list[Recurring] = []
+    if retention := retention_job(settings):
+        handler, every = retention
+        handlers[every.kind] = handler
+        recurring.append(every)
+    return handlers, recurring
 
 
 def mail_worker(*, database: Database, settings: Settings, **options: Any) -> Worker:

@@ -28,7 +28,7 @@ from service.db import Database
 from service.desk.demo import insert_demo_leads
 from service.errors import DomainError
 from service.languages import LANGUAGES
-from service.leads import consents, messages
+from service.leads import consents, messages, retention
 from service.mail.devsink import start_dev_sink
 from service.models import Coordinator
 from service.settings import Env, Settings
@@ -269,6 +269,57 @@ def _with_database(
         return asyncio.run(go())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
+
+
+@main.command()
+@click.option(
+    "--older-than",
+    "closed_days",
+    required=True,
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="Erase closed leads (won, lost, spam, duplicate) unchanged for more than DAYS days.",
+)
+@click.option(
+    "--unclosed-older-than",
+    "open_days",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="Erase open leads received more than DAYS days ago "
+    "[default: QUOTE_RETENTION_UNCLOSED_DAYS, 365].",
+)
+@click.option("--dry-run", is_flag=True, help="Say which leads would be erased; change nothing.")
+def purge(closed_days: int, open_days: int | None, dry_run: bool) -> None:
+    """Erase old leads the way a patient's erasure does (idempotent)."""
+    settings = Settings()
+    limits = retention.Limits(
+        closed_days=closed_days, open_days=open_days or settings.retention_unclosed_days
+    )
+    found = _with_database(_purge, settings, limits=limits, dry_run=dry_run)
+    if not found:
+        click.echo(
+            messages.PURGE_NOTHING.format(
+                closed_days=limits.closed_days, open_days=limits.open_days
+            )
+        )
+        return
+    heading = messages.PURGE_WOULD if dry_run else messages.PURGE_DONE
+    click.echo(heading.format(count=len(found)))
+    for lead in found:
+        received = lead.received.strftime("%Y-%m-%d")
+        click.echo(
+            messages.PURGE_LINE.format(
+                reference=lead.reference, received=received, reason=lead.reason
+            )
+        )
+
+
+async def _purge(
+    database: Database, *, limits: retention.Limits, dry_run: bool
+) -> list[retention.Due]:
+    return await retention.purge(
+        database=database, limits=limits, settings=Settings(), now=utc_now(), dry_run=dry_run
+    )
 
 
 @main.group()
