@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from service.db import Database
 from service.facilitators import FacilitatorInput, save_facilitator
-from service.models import Consent, Facilitator, Lead, OutboxMessage
+from service.models import Base, Consent, Facilitator, Lead, OutboxMessage
 from tests.conftest import make_settings
 
 
@@ -192,5 +192,19 @@ async def fetch_all(database_url: str, model: Any) -> list[Any]:
     try:
         async with AsyncSession(engine) as session:
             return list(await session.scalars(select(model)))
+    finally:
+        await engine.dispose()
+
+
+async def every_value(database_url: str) -> str:
+    """Every value of every row of every table, as one text: to look for what must be gone."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            values = []
+            for table in Base.metadata.sorted_tables:
+                for row in await conn.execute(select(table)):
+                    values.extend(str(value) for value in row)
+            return "\n".join(values)
     finally:
         await engine.dispose()

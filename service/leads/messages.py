@@ -60,6 +60,7 @@ LEAD_ERASED = (
 )
 ERASE_REASON_MISSING = "Say why the lead is erased (for example: the patient asked by phone)."
 ERASE_REASON_TOO_LONG = "Keep the reason under {max} characters."
+ERASE_REASON_CHARACTERS = "The reason cannot contain control characters."
 
 # Retention: why the rule erased a lead (on its timeline), and what `quote-desk purge` says.
 RETENTION_CLOSED = "closed ({status}) and unchanged for more than {days} days"

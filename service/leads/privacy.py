@@ -418,6 +418,8 @@ def erase(
             raise Refused(messages.ERASE_REASON_MISSING)
         if len(reason) > REASON_MAX:
             raise Refused(messages.ERASE_REASON_TOO_LONG.format(max=REASON_MAX))
+        if any(ord(c) < 32 and c not in "\t\r\n" for c in reason):
+            raise Refused(messages.ERASE_REASON_CHARACTERS)
     lead = _live_lead(session, lead_id)
     address, language, reference = lead.email, lead.language, lead.reference
     identifiers = [v for v in (lead.email, lead.full_name, lead.phone) if v]

@@ -9,9 +9,10 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import TooManyRequestsException
+from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.content.documents import privacy_notice
@@ -30,9 +31,13 @@ PERSONAL = {
 }
 UNAVAILABLE = {LinkState.invalid: 404, LinkState.expired: 410, LinkState.erased: 410}
 FORM_LIMIT = 2000  # characters of a form value looked at; more is not an answer
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def _form(request: AnyRequest) -> dict[str, str]:
+    """The posted form; a body of any other type is refused (every action is a page's form)."""
+    if request.content_type[0] not in FORM_TYPES:
+        raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE)
     posted = await request.form()
     return {key: str(value)[:FORM_LIMIT] for key, value in posted.items()}
 
@@ -168,12 +173,14 @@ class PrivacyPages(Controller):
     @post("/privacy/{token:str}/download", name="privacy:download", status_code=200)
     async def download(
         self,
+        request: AnyRequest,
         token: FromPath[str],
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         settings: NamedDependency[Settings],
         now: NamedDependency[datetime],
     ) -> Response[Any]:
+        await _form(request)
         link = await privacy.open_link(session=session, token=token, settings=settings, now=now)
         if link.state is not LinkState.valid or link.lead is None:
             return _unavailable(link)
@@ -196,6 +203,7 @@ class PrivacyPages(Controller):
         settings: NamedDependency[Settings],
         now: NamedDependency[datetime],
     ) -> Template | Redirect:
+        await _form(request)
         link = await privacy.open_link(session=session, token=token, settings=settings, now=now)
         if link.state is not LinkState.valid or link.lead is None:
             return _unavailable(link)
@@ -220,10 +228,11 @@ class PrivacyPages(Controller):
         settings: NamedDependency[Settings],
         now: NamedDependency[datetime],
     ) -> Template | Redirect:
+        form = await _form(request)
         link = await privacy.open_link(session=session, token=token, settings=settings, now=now)
         if link.state is not LinkState.valid or link.lead is None:
             return _unavailable(link)
-        if (await _form(request)).get("confirm") != "yes":
+        if form.get("confirm") != "yes":
             error = privacy.wording(link.language)["erase_confirm_missing"]
             return await _personal_page(
                 session=session, link=link, token=token, error=error, status_code=400
