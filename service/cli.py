@@ -276,14 +276,14 @@ def _with_database(
     "--older-than",
     "closed_days",
     required=True,
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=retention.MAX_DAYS),
     metavar="DAYS",
     help="Erase closed leads (won, lost, spam, duplicate) unchanged for more than DAYS days.",
 )
 @click.option(
     "--unclosed-older-than",
     "open_days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=retention.MAX_DAYS),
     metavar="DAYS",
     help="Erase open leads received more than DAYS days ago "
     "[default: QUOTE_RETENTION_UNCLOSED_DAYS, 365].",

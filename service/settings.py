@@ -72,10 +72,10 @@ class Settings(BaseSettings):
     controller_name: str = "Medical Tourism Magazine"
     controller_address: str | None = None
     privacy_email: str | None = None
-    privacy_link_days: int = Field(default=90, ge=1)
+    privacy_link_days: int = Field(default=90, ge=1, le=36_500)
     privacy_link_requests_per_hour: int = Field(default=5, ge=1)
-    retention_days: int | None = Field(default=None, ge=1)
-    retention_unclosed_days: int = Field(default=365, ge=1)
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    retention_unclosed_days: int = Field(default=365, ge=1, le=36_500)
 
     desk_idle_minutes: int = Field(default=60, ge=1)
     desk_counts_seconds: float = Field(default=15, ge=0)

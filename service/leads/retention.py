@@ -25,6 +25,7 @@ from service.settings import Settings
 CLOSED = (LeadStatus.won, LeadStatus.lost, LeadStatus.spam, LeadStatus.duplicate)
 RETENTION_JOB = "retention"
 BATCH = 200  # leads erased per write: a long purge never holds the writer for long
+MAX_DAYS = 36_500  # a century: any longer is a typo
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +73,15 @@ def due_leads(
 
 
 def erase_due(
-    session: Session, *, limits: Limits, settings: Settings, now: datetime, limit: int = BATCH
+    session: Session,
+    *,
+    limits: Limits,
+    settings: Settings,
+    now: datetime,
+    limit: int | None = None,
 ) -> list[Due]:
-    """Erase up to `limit` due leads in the caller's write; the ones erased."""
-    found = due_leads(session, limits=limits, now=now, limit=limit)
+    """Erase up to `limit` (BATCH) due leads in the caller's write; the ones erased."""
+    found = due_leads(session, limits=limits, now=now, limit=limit or BATCH)
     for lead in found:
         erase(
             session,
@@ -119,7 +125,7 @@ def daily_job(settings: Settings) -> tuple[Callable[..., None], Recurring] | Non
     def run(session: Session, *, job: ScheduledJob, now: datetime) -> None:
         erased = erase_due(session, limits=limits, settings=settings, now=now)
         if len(erased) == BATCH:  # more are due: another run, at once, in its own write
-            key = f"{RETENTION_JOB}:more:{now.isoformat()}"
+            key = f"{RETENTION_JOB}:more:{job.id}"  # one follow-up per run
             schedule(session, kind=RETENTION_JOB, key=key, due_at=now, now=now)
 
     return run, Recurring(kind=RETENTION_JOB, every=timedelta(days=1))
