@@ -50,6 +50,8 @@ ERASED_TEXT_FIELDS = (
     "full_name",
     "email",
     "phone",
+    "treatment",  # free text on the form, like the destination: the patient may write anything
+    "destination",
     "medical_summary",
     "travel_window",
     "budget",

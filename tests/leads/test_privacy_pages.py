@@ -249,6 +249,7 @@ async def test_erasure_leaves_nothing_personal_and_keeps_the_proof(
     assert lead.erased_at is not None
     assert (lead.full_name, lead.email, lead.phone) == ("[erased]",) * 3
     assert (lead.medical_summary, lead.travel_window, lead.budget) == ("[erased]",) * 3
+    assert (lead.treatment, lead.destination) == ("[erased]",) * 2
     assert (lead.stroke_type, lead.stroke_date, lead.patient_relation) == (None, None, None)
     # The proof: reference, dates, status, country, and every consent record.
     assert lead.reference.startswith("Q-") and lead.status == "new" and lead.country == "BE"
