@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, TooManyRequestsException
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
@@ -152,7 +152,10 @@ class PrivacyPages(Controller):
             now=now,
         )
         if not allowed:
-            raise TooManyRequestsException
+            error = privacy.wording(language)["new_link_too_many"]
+            return _link_page(
+                language=language, error=error, email=form.get("email", ""), status_code=429
+            )
         return _link_page(language=language, sent=True)
 
     @get("/privacy/{token:str}", name="privacy:page", cache=False)

@@ -382,6 +382,10 @@ PRIVACY: Final[dict[str, dict[str, str]]] = {
         "new_link_label": "Email address",
         "new_link_button": "Send me a new link",
         "new_link_bad_address": "Enter a valid email address, like name@example.com.",
+        "new_link_too_many": (
+            "Too many new links were asked for from here, or for this address, in the last "
+            "hour. Please try again in an hour."
+        ),
         "new_link_sent_title": "Please check your email",
         "new_link_sent": (
             "If we have a request from this address, a new link is on its way to it. It can "
@@ -498,6 +502,10 @@ PRIVACY: Final[dict[str, dict[str, str]]] = {
         "new_link_label": "Adresse e-mail",
         "new_link_button": "M'envoyer un nouveau lien",
         "new_link_bad_address": "Indiquez une adresse e-mail valide, par exemple nom@exemple.fr.",
+        "new_link_too_many": (
+            "Trop de nouveaux liens ont été demandés d'ici, ou pour cette adresse, depuis une "
+            "heure. Réessayez dans une heure."
+        ),
         "new_link_sent_title": "Consultez vos e-mails",
         "new_link_sent": (
             "Si nous avons une demande de cette adresse, un nouveau lien est en route. Cela "
@@ -619,6 +627,10 @@ PRIVACY: Final[dict[str, dict[str, str]]] = {
         "new_link_label": "E-mailadres",
         "new_link_button": "Stuur mij een nieuwe link",
         "new_link_bad_address": "Vul een geldig e-mailadres in, zoals naam@voorbeeld.be.",
+        "new_link_too_many": (
+            "Het afgelopen uur werden te veel nieuwe links aangevraagd vanaf hier, of voor dit "
+            "adres. Probeer het over een uur opnieuw."
+        ),
         "new_link_sent_title": "Kijk in uw mailbox",
         "new_link_sent": (
             "Als wij een aanvraag van dit adres hebben, is er een nieuwe link onderweg. Dat kan "
@@ -741,6 +753,10 @@ PRIVACY: Final[dict[str, dict[str, str]]] = {
         "new_link_button": "Neuen Link senden",
         "new_link_bad_address": (
             "Geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de."
+        ),
+        "new_link_too_many": (
+            "In der letzten Stunde wurden von hier oder für diese Adresse zu viele neue Links "
+            "angefordert. Bitte versuchen Sie es in einer Stunde erneut."
         ),
         "new_link_sent_title": "Bitte sehen Sie in Ihre E-Mails",
         "new_link_sent": (

@@ -453,6 +453,9 @@ async def test_fresh_links_are_limited_per_ip(settings: Settings, clock: Clock) 
         assert [await ask(PATIENT), await ask("nobody@example.org")] == [200, 200]
         # Known or not, the third request of the hour from this client is refused.
         assert [await ask(PATIENT), await ask("someone@example.org")] == [429, 429]
+        _, token = await open_page(client, "/privacy/link")
+        refused = await client.post("/privacy/link", data={"_csrf_token": token, "email": PATIENT})
+        assert PRIVACY["en"]["new_link_too_many"] in visible(refused.text)
         clock.advance(hours=1, seconds=1)
         assert await ask("someone@example.org") == 200
 
@@ -583,3 +586,15 @@ async def test_hostile_input_gets_a_4xx_on_every_privacy_route(
     assert (await stored_leads(settings.database_url))[0].erased_at is None
     unchanged = await fetch_all(settings.database_url, OutboxMessage)
     assert [row.kind for row in unchanged] == ["alert_unrouted", "patient_confirmation"]
+
+
+def test_every_language_has_every_privacy_sentence() -> None:
+    english = PRIVACY["en"]
+    assert set(PRIVACY) == {"en", "fr", "nl", "de"}
+    for language, sentences in PRIVACY.items():
+        assert set(sentences) == set(english), language
+        for key, sentence in sentences.items():  # the same placeholders in every language
+            assert re.findall(r"{\w+}", sentence) == re.findall(r"{\w+}", english[key]), key
+        if language != "en":  # translated, not copied
+            same = {k for k in english if sentences[k] == english[k]}
+            assert same <= {"label_status", "label_full_name"}, (language, same)
