@@ -9,7 +9,9 @@ import random
 import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -372,3 +374,90 @@ def test_the_retry_schedule_with_jitter_and_its_last_step_repeating() -> None:
     assert all(timedelta(seconds=48) <= d <= timedelta(seconds=72) for d in first)
     assert len(set(first)) > 100  # spread out, not all at the same second
     assert all(timedelta(minutes=48) <= d <= timedelta(minutes=72) for d in later)
+
+
+def queue_test_emails(session: Session, settings: Settings, count: int) -> None:
+    """`count` plain emails, each to its own recipient, queued as the app queues them."""
+    for number in range(count):
+        email = Email(
+            kind="test",
+            to=f"r{number}@example.org",
+            recipient=f"r{number}@example.org",
+            rendered=Rendered(subject=f"Message {number}", text="text", html="<p>html</p>"),
+        )
+        outbox.enqueue(session=session, email=email, lead_id=None, settings=settings, now=Clock()())
+
+
+@dataclass
+class CountingInbox(Inbox):
+    """Also notes each SMTP connection (the client's address and port) a message came over."""
+
+    connections: set[tuple[str, int]] = field(default_factory=set)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.connections.add(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_backlog_leaves_at_once_over_one_connection(
+    database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker
+) -> None:
+    inbox = CountingInbox()
+    server = start_smtp(inbox)
+    # Polling once a minute, 20 per batch: only claiming again after a full batch sends 100
+    # emails this soon.
+    settings = mail_settings(database_url, server, mail_poll_seconds=60, mail_batch_size=20)
+    database = Database(settings)
+    try:
+        await database.write(lambda session: queue_test_emails(session, settings, 100))
+    finally:
+        await database.dispose()
+
+    worker = make_worker(settings)
+    worker.start()
+    try:
+        await inbox.wait_for(100, within=10)
+    finally:
+        await worker.stop()
+    assert len(inbox.connections) == 1
+    assert {row.status for row in await outbox_rows(database_url)} == {"sent"}
+
+
+@dataclass
+class LimitingInbox(CountingInbox):
+    """Takes three messages per connection; a fourth MAIL gets 421 (the client hangs up), as
+    servers that limit messages per connection answer."""
+
+    per_connection: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        count = self.per_connection[session.peer] = self.per_connection.get(session.peer, 0) + 1
+        if count > 3:
+            return "421 4.7.0 Too many messages on this connection, closing"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+async def test_after_the_server_hangs_up_the_next_email_goes_over_a_new_connection(
+    database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker
+) -> None:
+    inbox = LimitingInbox()
+    settings = mail_settings(database_url, start_smtp(inbox), mail_batch_size=20)
+    database = Database(settings)
+    try:
+        await database.write(lambda session: queue_test_emails(session, settings, 10))
+    finally:
+        await database.dispose()
+
+    assert await make_worker(settings).drain() == 10  # one batch
+    rows = await outbox_rows(database_url)
+    assert [(row.status, row.last_error_code) for row in rows] == [
+        *[("sent", None)] * 3,
+        ("retry", 421),
+        *[("sent", None)] * 3,
+        ("retry", 421),
+        *[("sent", None)] * 2,
+    ]
+    assert len(inbox.messages) == 8 and len(inbox.connections) == 3
