@@ -25,6 +25,8 @@ from litestar.di import NamedDependency
 from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,6 +50,32 @@ def announce(session: Session, name: str) -> None:
 def _announced(session: Session) -> set[str]:
     names: set[str] = session.info.pop(_ANNOUNCED, set())
     return names
+
+
+# SQLSTATE classes of a PostgreSQL that cannot serve now but may in a minute: connection
+# exceptions, insufficient resources (too many connections), operator intervention (shutting
+# down, starting up), transaction rollback (serialization failure, deadlock).
+_PASSING_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "40"})
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot take this write now (refused or lost connection, a lock held past
+    the busy timeout, a server restarting); the same request may succeed in a minute."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database (or the network to it) is away, not that the request or
+    the code is wrong."""
+    if isinstance(exc, DatabaseUnavailable | OSError | PoolTimeout):
+        return True  # OSError: a refused or reset connection, before SQLAlchemy wraps anything
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True  # SQLite: locked, busy, I/O error; PostgreSQL: a connection gone
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        return exc.connection_invalidated or (
+            isinstance(sqlstate, str) and sqlstate[:2] in _PASSING_SQLSTATE_CLASSES
+        )
+    return False
 
 
 class Database:
@@ -83,21 +111,27 @@ class Database:
         self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(session, ...)` in one write transaction; commit when it returns, else roll
-        back. Objects it returns keep their loaded attributes (nothing expires on commit)."""
+        back. Objects it returns keep their loaded attributes (nothing expires on commit). When
+        the database cannot be reached or locked in time, DatabaseUnavailable (cause attached)."""
 
         def bound(session: Session) -> T:
             return work(session, *args, **kwargs)
 
-        if self._writer is not None:
-            loop = asyncio.get_running_loop()
-            result, announced = await loop.run_in_executor(
-                self._writer, self._write_on_writer, bound
-            )
-        else:
-            async with self.session() as session:
-                async with session.begin():
-                    result = await session.run_sync(bound)
-                announced = _announced(session.sync_session)
+        try:
+            if self._writer is not None:
+                loop = asyncio.get_running_loop()
+                result, announced = await loop.run_in_executor(
+                    self._writer, self._write_on_writer, bound
+                )
+            else:
+                async with self.session() as session:
+                    async with session.begin():
+                        result = await session.run_sync(bound)
+                    announced = _announced(session.sync_session)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise DatabaseUnavailable(type(exc).__name__) from exc
+            raise
         for name in announced:
             for listener in self._listeners[name]:
                 listener()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from service.clock import Clock, utc_now
-from service.db import Database
+from service.db import Database, DatabaseUnavailable
 from service.mail import outbox
 from service.mail.alerts import queue_dead_email_alert
 from service.mail.outbox import Failure, OutboxStatus
@@ -176,6 +176,8 @@ class Worker:
             self._wake.clear()
             try:
                 await self.drain()
+            except DatabaseUnavailable as exc:
+                logger.warning("mail worker: database unavailable (%s); trying again soon", exc)
             except Exception:
                 # The database or the network failed outside a send; try again on the next turn.
                 logger.exception("mail worker: a batch failed")
