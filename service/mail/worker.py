@@ -289,7 +289,11 @@ class Worker:
         )
 
     async def _record(self, message: OutboxMessage, outcome: Outcome) -> bool:
-        recorded = await self.database.write(
+        # Between the server's 250 and the commit of `sent`, a crash means the email goes out
+        # again: that write goes before any submit waiting for SQLite's writer.
+        sent = outcome.status is OutboxStatus.sent
+        write = self.database.write_first if sent else self.database.write
+        recorded = await write(
             record_outcome,
             message=message,
             outcome=outcome,

@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -461,3 +462,39 @@ async def test_after_the_server_hangs_up_the_next_email_goes_over_a_new_connecti
         *[("sent", None)] * 2,
     ]
     assert len(inbox.messages) == 8 and len(inbox.connections) == 3
+
+
+# PostgreSQL has no queue of writes (each has its own connection); SQLite's single writer does.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_accepted_email_is_recorded_before_the_writes_already_waiting(
+    database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker
+) -> None:
+    """The time between the server's 250 and the commit of `sent` is when a crash sends an
+    email twice: it is not spent waiting behind submits."""
+    data_arrived, writes_queued = threading.Event(), threading.Event()
+
+    @dataclass
+    class HoldingInbox(Inbox):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            data_arrived.set()
+            await asyncio.to_thread(writes_queued.wait, 10)  # the app is busy with submits now
+            return await super().handle_DATA(server, session, envelope)
+
+    settings = mail_settings(database_url, start_smtp(HoldingInbox()))
+    worker = make_worker(settings)
+    await worker.database.write(lambda session: queue_test_emails(session, settings, 1))
+    draining = asyncio.create_task(worker.drain())
+    assert await asyncio.to_thread(data_arrived.wait, 10)
+
+    seen: list[str | None] = []
+
+    def busy(session: Session) -> None:  # a write that takes a while, as a submit's can
+        seen.append(session.scalar(select(OutboxMessage.status)))
+        time.sleep(1.0)
+
+    waiting = [asyncio.create_task(worker.database.write(busy)) for _ in range(3)]
+    await asyncio.sleep(0.1)  # all three are queued, the first one running
+    writes_queued.set()
+    assert await draining == 1
+    await asyncio.gather(*waiting)
+    assert seen == ["sending", "sent", "sent"]
