@@ -104,6 +104,7 @@ def landing_page(
             "choices": form_choices(),
             "hidden": hidden,
             "action": request.app.route_reverse("quote:submit"),
+            "response_hours": settings.response_hours,
         },
         status_code=status_code,
         headers=headers,
@@ -197,7 +198,7 @@ class QuotePages(Controller):
             raise NotFound("No request with this reference.")
         return Template(
             template_name="thanks.html",
-            context={"reference": reference, "email_window_hours": settings.reply_within_hours},
+            context={"reference": reference, "response_hours": settings.response_hours},
         )
 
 

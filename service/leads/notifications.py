@@ -56,7 +56,7 @@ def facilitator_new_lead(
         "treatment": lead.treatment,
         "destination": lead.destination,
         "received": lead.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-        "hours": settings.reply_within_hours,
+        "hours": settings.response_hours,
         "contact": shown(lead, "contact_method"),
         "desk_url": desk_url(settings, lead),
         "request_rows": request_rows,
@@ -108,10 +108,10 @@ def patient_confirmation(
     # nothing to a patient; a real name tells them who will call.
     if facilitator is not None and facilitator.name != DEFAULT_FACILITATOR_NAME:
         next_steps = t["next_named"].format(
-            facilitator=facilitator.name, contact=contact, hours=settings.reply_within_hours
+            facilitator=facilitator.name, contact=contact, hours=settings.response_hours
         )
     else:
-        next_steps = t["next_unnamed"].format(contact=contact, hours=settings.reply_within_hours)
+        next_steps = t["next_unnamed"].format(contact=contact, hours=settings.response_hours)
 
     def choice(prefix: str, value: str | None) -> str:
         return t.get(f"{prefix}_{value}", t["not_given"]) if value else t["not_given"]
