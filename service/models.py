@@ -1,6 +1,6 @@
-"""SQLAlchemy tables: leads, their consent proof and timeline, facilitators and their turns with a
-lead and answers, the email outbox, scheduled work, and the coordinator desk (accounts, sessions, sign-in throttling, audit, API
-tokens)."""
+"""SQLAlchemy tables: leads, their consent proof and timeline, facilitators (their turns with a
+lead, their answers), the email outbox, scheduled work, and the coordinator desk (accounts,
+sessions, sign-in throttling, audit, API tokens)."""
 
 from __future__ import annotations
 

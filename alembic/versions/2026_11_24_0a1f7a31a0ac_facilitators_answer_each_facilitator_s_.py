@@ -80,7 +80,10 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name=op.f("fk_lead_responses_lead_id_leads"), ondelete="CASCADE"
+            ["lead_id"],
+            ["leads.id"],
+            name=op.f("fk_lead_responses_lead_id_leads"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lead_responses")),
         sa.UniqueConstraint(
@@ -112,7 +115,5 @@ def downgrade() -> None:
 
     op.drop_index("ix_lead_assignments_overdue_at", table_name="lead_assignments")
     op.drop_index(op.f("ix_lead_assignments_lead_id"), table_name="lead_assignments")
-    op.drop_index(
-        "ix_lead_assignments_facilitator_id_assigned_at", table_name="lead_assignments"
-    )
+    op.drop_index("ix_lead_assignments_facilitator_id_assigned_at", table_name="lead_assignments")
     op.drop_table("lead_assignments")
