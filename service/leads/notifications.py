@@ -1,6 +1,7 @@
-"""Which emails a lead causes and what they say: the request to its facilitator, the patient's
-confirmation, the operator's alert when nobody serves it; and what the lead's timeline records
-when the mail worker settles one of them."""
+"""Which emails a lead causes and what they say: the request to its facilitator (with their
+personal link to answer) and the reminder when they have not, the patient's confirmation, the
+operator's alert when nobody serves it; and what the lead's timeline records when the mail
+worker settles one of them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
 from service.languages import LANGUAGES
+from service.leads.assignments import respond_url
 from service.leads.fields import country_name, fields_of, shown
 from service.leads.routing import DEFAULT_FACILITATOR_NAME, RoutingDecision
 from service.leads.timeline import EventKind, record
@@ -24,6 +26,7 @@ from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
 from service.settings import Settings
 
 FACILITATOR_NEW_LEAD = "facilitator_new_lead"
+FACILITATOR_REMINDER = "facilitator_reminder"
 PATIENT_CONFIRMATION_KIND = "patient_confirmation"
 ALERT_UNROUTED = "alert_unrouted"
 
@@ -41,9 +44,8 @@ def _or(value: str | None, fallback: str) -> str:
     return value if value else fallback
 
 
-def facilitator_new_lead(
-    *, session: Session, lead: Lead, facilitator: Facilitator, settings: Settings
-) -> Email:
+def request_context(*, session: Session, lead: Lead, settings: Settings) -> dict[str, Any]:
+    """The request as the facilitator sees it: in their email, and on their answer page."""
     request_rows = [
         (f.label, shown(lead, f.name))
         for f in (fields_of("record")[0], *fields_of("request"))
@@ -64,14 +66,64 @@ def facilitator_new_lead(
         "consents": _consents(session=session, lead=lead),
         "source_rows": source_rows,
     }
+    return context
+
+
+def _to_facilitator(
+    kind: str, *, lead: Lead, facilitator: Facilitator, settings: Settings, context: dict[str, Any]
+) -> Email:
     return Email(
-        kind=FACILITATOR_NEW_LEAD,
+        kind=kind,
         to=mailbox(facilitator.name, facilitator.email),
         recipient=facilitator.email,
-        rendered=render(
-            FACILITATOR_NEW_LEAD, directory=settings.mail_templates_dir, context=context
-        ),
+        rendered=render(kind, directory=settings.mail_templates_dir, context=context),
         headers={"Reply-To": mailbox(lead.full_name, lead.email)},
+    )
+
+
+def _link(*, lead: Lead, facilitator: Facilitator, settings: Settings, now: datetime) -> str:
+    return respond_url(settings=settings, lead_id=lead.id, facilitator_id=facilitator.id, now=now)
+
+
+def facilitator_new_lead(
+    *, session: Session, lead: Lead, facilitator: Facilitator, settings: Settings, now: datetime
+) -> Email:
+    context = request_context(session=session, lead=lead, settings=settings)
+    context |= {
+        "respond_url": _link(lead=lead, facilitator=facilitator, settings=settings, now=now),
+        "link_days": settings.respond_link_days,
+    }
+    return _to_facilitator(
+        FACILITATOR_NEW_LEAD, lead=lead, facilitator=facilitator, settings=settings, context=context
+    )
+
+
+def facilitator_reminder(
+    *,
+    lead: Lead,
+    facilitator: Facilitator,
+    assigned_at: datetime,
+    due_at: datetime,
+    settings: Settings,
+    now: datetime,
+) -> Email:
+    """Half-way to the deadline without an answer: the link again, and the request in brief
+    (the link's page shows it whole)."""
+    context: dict[str, Any] = {
+        "reference": lead.reference,
+        "first_name": first_name(lead),
+        "treatment": lead.treatment,
+        "destination": lead.destination,
+        "contact": shown(lead, "contact_method"),
+        "hours": settings.response_hours,
+        "assigned": assigned_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "due": due_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "respond_url": _link(lead=lead, facilitator=facilitator, settings=settings, now=now),
+        "link_days": settings.respond_link_days,
+        "reroute": settings.reroute_overdue,
+    }
+    return _to_facilitator(
+        FACILITATOR_REMINDER, lead=lead, facilitator=facilitator, settings=settings, context=context
     )
 
 
@@ -151,8 +203,16 @@ def patient_confirmation(
     )
 
 
-def alert_unrouted(*, lead: Lead, reason: str, settings: Settings) -> Email | None:
-    context = {"reference": lead.reference, "reason": reason, "desk_url": desk_url(settings, lead)}
+def alert_unrouted(
+    *, lead: Lead, reason: str, settings: Settings, passed: list[str] | None = None
+) -> Email | None:
+    """`passed`: the facilitators a re-routed lead went through (who declined or stayed silent)."""
+    context = {
+        "reference": lead.reference,
+        "reason": reason,
+        "desk_url": desk_url(settings, lead),
+        "passed": passed or [],
+    }
     return operator_alert(ALERT_UNROUTED, context=context, settings=settings)
 
 
@@ -161,7 +221,7 @@ def queue_facilitator_email(
 ) -> OutboxMessage:
     """Queue the request for `facilitator` (a new lead, or one reassigned to them)."""
     email = facilitator_new_lead(
-        session=session, lead=lead, facilitator=facilitator, settings=settings
+        session=session, lead=lead, facilitator=facilitator, settings=settings, now=now
     )
     return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
 
