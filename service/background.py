@@ -9,6 +9,7 @@ from typing import Any
 
 from service.clock import Clock, utc_now
 from service.db import Database
+from service.leads import responses
 from service.leads.notifications import LeadMailEvents
 from service.mail.worker import Worker
 from service.schedule import Handler, Recurring, Scheduler
@@ -16,8 +17,14 @@ from service.settings import Settings
 
 
 def lead_jobs(settings: Settings) -> tuple[dict[str, Handler], list[Recurring]]:
-    """The scheduled work of the lead's life, by kind, and what recurs."""
-    return {}, []
+    """The scheduled work of the lead's life, by kind, and what recurs: the facilitator's
+    reminder and deadline, and the operator's hourly digest of overdue leads."""
+    handlers: dict[str, Handler] = {}
+    recurring: list[Recurring] = []
+    for part_handlers, part_recurring in (responses.jobs(settings),):
+        handlers |= part_handlers
+        recurring += part_recurring
+    return handlers, recurring
 
 
 def mail_worker(*, database: Database, settings: Settings, **options: Any) -> Worker:
