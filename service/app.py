@@ -19,6 +19,7 @@ from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.api import LeadsApi
 from service.leads.controllers import QuoteApi, QuotePages
+from service.leads.respond_pages import RespondPages
 from service.leads.submit import store_legal_texts
 from service.settings import Settings
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         route_handlers=[
             QuotePages,
             QuoteApi,
+            RespondPages,
             desk_router(settings),
             LeadsApi,
             healthz,

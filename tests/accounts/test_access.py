@@ -46,6 +46,9 @@ PUBLIC_ROUTES = {
     ("/readyz", "GET"),
     ("/desk/sign-in", "GET"),
     ("/desk/sign-in", "POST"),
+    # A facilitator's personal link: the signed token in the path is the credential.
+    ("/respond/{token}", "GET"),
+    ("/respond/{token}", "POST"),
 }
 PUBLIC_PREFIXES = ("/schema", "/static")
 SAMPLE = {uuid.UUID: str(uuid.uuid4()), int: "1"}
