@@ -122,7 +122,9 @@ def _view(session: Any, *, link: Link, settings: Settings) -> tuple[Turn, dict[s
     turn = find_turn(session, link=link)
     context: dict[str, Any] = {}
     if turn.state is TurnState.open:
-        context["lead_request"] = request_context(session=session, lead=turn.lead, settings=settings)
+        context["lead_request"] = request_context(
+            session=session, lead=turn.lead, settings=settings
+        )
     return turn, context
 
 

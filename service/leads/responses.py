@@ -570,6 +570,21 @@ class LeadAnswers:
     def current(self) -> LeadAssignment | None:
         return next((t for t in reversed(self.turns) if t.ended_at is None), None)
 
+    def due_at(self, lead: Lead) -> datetime | None:
+        """When the current facilitator's first answer is due; None once the clock stopped
+        (answered, or the lead left `new`)."""
+        current = self.current
+        if current is None or current.responded_at or lead.status != LeadStatus.new:
+            return None
+        return current.due_at
+
+    def first_answer(self, lead: Lead) -> tuple[timedelta, LeadResponse] | None:
+        """How long the patient waited for the first answer, and that answer."""
+        if not self.answers:
+            return None
+        first = self.answers[0]
+        return first.created_at - lead.created_at, first
+
 
 async def lead_answers(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadAnswers:
     turns = await session.scalars(
