@@ -93,6 +93,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         )
         status, detail = HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    elif isinstance(exc, UnicodeDecodeError):
+        # A multipart form field that is not UTF-8: litestar's parser fails on it while the
+        # CSRF check reads the form, before any handler. The client's bytes, not our bug.
+        status, detail, headers = 400, "The request is not valid UTF-8.", {}
     else:
         # The type and where, with the traceback; the engine hides SQL parameters, and no
         # request data is put into the message.
