@@ -433,8 +433,8 @@ def remind(session: Session, *, job: ScheduledJob, now: datetime, settings: Sett
         return
     lead, turn = waiting
     facilitator = turn.facilitator
-    if facilitator is None:
-        return
+    if facilitator is None or now >= turn.due_at:
+        return  # a worker catching up past the deadline: the deadline's job speaks instead
     email = facilitator_reminder(
         lead=lead,
         facilitator=facilitator,
