@@ -212,7 +212,8 @@ async def facilitator_answers(
 ) -> list[FacilitatorAnswers]:
     """Per facilitator, the requests (turns) they received since `start` and what they did with
     them; most requests first."""
-    names = dict((await session.execute(select(Facilitator.id, Facilitator.name))).tuples().all())
+    found = await session.execute(select(Facilitator.id, Facilitator.name))
+    names = {row.id: row.name for row in found}
     since = LeadAssignment.assigned_at >= start
     counts = (
         await session.execute(

@@ -500,7 +500,7 @@ def digest(session: Session, *, job: ScheduledJob, now: datetime, settings: Sett
         .values(digested_at=now),
         execution_options={"synchronize_session": False},
     )
-    names = dict(session.execute(select(Facilitator.id, Facilitator.name)).tuples().all())
+    names = {row.id: row.name for row in session.execute(select(Facilitator.id, Facilitator.name))}
     lines = [
         DigestLine(
             reference=lead.reference,
@@ -548,11 +548,12 @@ def jobs(settings: Settings) -> tuple[dict[str, Handler], list[Recurring]]:
 
 
 def span(delta: timedelta) -> str:
-    """A duration as a coordinator reads it: 45 min, 5 h 20 min, 2 d 3 h."""
+    """A duration as a coordinator reads it: 45 min, 26 h 20 min (under two days, the hours
+    of the promise), 3 d 4 h."""
     minutes = max(int(delta.total_seconds() // 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        days, hours = divmod(hours, 24)
         return f"{days} d {hours} h" if hours else f"{days} d"
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
