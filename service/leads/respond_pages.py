@@ -65,8 +65,11 @@ def _link(token: str, settings: Settings) -> Link:
 
 
 async def _posted(request: AnyRequest) -> dict[str, str]:
-    """The form's fields, decoded strictly: a byte that is not UTF-8 is refused, not guessed."""
-    content_type, _ = request.content_type
+    """The form's fields, decoded strictly: a byte that is not UTF-8 is refused, not guessed,
+    and so is a form declared in another charset (browsers send UTF-8 forms undeclared)."""
+    content_type, options = request.content_type
+    if options.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise BadForm(415)
     if content_type == RequestEncodingType.URL_ENCODED:
         try:
             pairs = parse_qsl(

@@ -5,6 +5,7 @@ the answer page fail. Everything goes through HTTP, the real SMTP sink and the m
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from service.models import Lead, LeadAssignment, LeadEvent, LeadResponse, Outbox
 from service.settings import Settings
 from service.signing import sign
 from tests.answering import answer, link_in, shown_text
-from tests.factories import add_facilitators, fetch_all, quote_data, stored_leads
+from tests.factories import add_facilitators, fetch_all, hidden_inputs, quote_data, stored_leads
 from tests.signed_in import add_coordinator, csrf_token, sign_in
 from tests.smtp import ALERT_EMAIL, Clock, MakeWorker, SmtpServer, mail_settings
 
@@ -194,6 +195,24 @@ async def test_a_second_click_says_what_was_already_recorded(
     late = await answer(client, path, action="quoted", price_min="5", currency="EUR")
     assert late.headers["location"].endswith("?already=quoted")
     assert await rows(settings) == after_quote
+
+
+async def test_answers_sent_at_once_are_recorded_once(
+    client: AsyncTestClient, settings: Settings, smtp: SmtpServer, make_worker: MakeWorker
+) -> None:
+    """A double click, or the same link open in two tabs: the answers race, one is recorded."""
+    (brussels,) = await add_facilitators(settings.database_url, BRUSSELS)
+    await new_lead(client, make_worker)
+    path = link_in(requests_to(smtp, brussels.email)[0])
+    token = hidden_inputs((await client.get(path)).text)["_csrf_token"]
+    answers = await asyncio.gather(
+        *(client.post(path, data={"_csrf_token": token, "action": "contacted"}) for _ in range(6))
+    )
+    outcomes = sorted(a.headers["location"].rsplit("?", 1)[1] for a in answers)
+    assert outcomes == ["already=contacted"] * 5 + ["recorded=contacted"]
+    assert len(await fetch_all(settings.database_url, LeadResponse)) == 1
+    (stored,) = await stored_leads(settings.database_url)
+    assert [e.kind for e in stored.events].count("status_changed") == 1
 
 
 async def test_a_get_never_changes_anything(
