@@ -580,11 +580,18 @@ class LeadAnswers:
         return current.due_at
 
     def first_answer(self, lead: Lead) -> tuple[timedelta, LeadResponse] | None:
-        """How long the patient waited for the first answer, and that answer."""
+        """How long the lead waited for a facilitator's first answer, and that answer."""
         if not self.answers:
             return None
         first = self.answers[0]
         return first.created_at - lead.created_at, first
+
+    def first_contact(self, lead: Lead) -> tuple[timedelta, LeadResponse] | None:
+        """How long the patient waited to be contacted (a decline is no answer to them)."""
+        contact = next((a for a in self.answers if a.action != ResponseAction.declined), None)
+        if contact is None:
+            return None
+        return contact.created_at - lead.created_at, contact
 
 
 async def lead_answers(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadAnswers:

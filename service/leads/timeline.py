@@ -159,7 +159,7 @@ def _response_sentence(kind: str, data: Mapping[str, Any]) -> str:
             return "Contacted the patient (answered through the personal link)"
         if action == "quoted":
             return f"Sent a quote{_price(data)} (answered through the personal link)"
-        return f"Declined: {data.get('reason_label') or data.get('reason')}"
+        return f"Declined: “{data.get('reason_label') or data.get('reason')}”"
     if kind == EventKind.reminded:
         return f"Reminder to {who}: no answer {data.get('hours')} hours after the request"
     if kind == EventKind.overdue:

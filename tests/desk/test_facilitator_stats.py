@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.settings import Settings
-from tests.answering import MakeBackground, answer, link_in, run
+from tests.answering import MakeBackground, answer, link_in, run, shown_text
 from tests.factories import add_facilitators, quote_data
 from tests.signed_in import add_coordinator, sign_in
 from tests.smtp import Clock, SmtpServer, mail_settings
@@ -88,3 +88,12 @@ async def test_each_facilitators_answers_in_charts_and_a_table(
         assert f">{title}</title>" in page
     assert "<title>No capacity at the moment: 1</title>" in page
     assert "<title>Brussels Stroke Care: 67</title>" in page
+
+    # The lead that was declined, then quoted: both waits on its page.
+    (reference,) = re.findall(r"\[(Q-[A-Z0-9]{6})\]", passed_on.message["Subject"])
+    found = (await client.get(f"/desk/leads?q={reference}")).text
+    lead_url = re.search(r'href="(/desk/leads/[0-9a-f-]{36})"', found).group(1)  # type: ignore[union-attr]
+    lead_page = shown_text((await client.get(lead_url)).text)
+    assert "Time to first response 4 h (Brussels Stroke Care: declined," in lead_page
+    assert "Patient contacted after 10 h (Antwerp Rehab," in lead_page
+    assert "Declined: “No capacity at the moment”" in lead_page
