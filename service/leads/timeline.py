@@ -161,7 +161,9 @@ def _response_sentence(kind: str, data: Mapping[str, Any]) -> str:
             return f"Sent a quote{_price(data)} (answered through the personal link)"
         return f"Declined: “{data.get('reason_label') or data.get('reason')}”"
     if kind == EventKind.reminded:
-        return f"Reminder to {who}: no answer {data.get('hours')} hours after the request"
+        return (
+            f"Reminder to {who}: no answer {data.get('hours')} hours after the request reached them"
+        )
     if kind == EventKind.overdue:
         return f"Overdue: no answer from {who} within {data.get('hours')} hours"
     to = data.get("facilitator_name") or data.get("facilitator")

@@ -273,3 +273,68 @@ async def test_the_promise_is_the_setting_everywhere(
         await side_by_side(work)
     overdue = [lead for lead in await stored_leads(settings.database_url) if lead.overdue_since]
     assert len(overdue) == 4
+
+
+async def test_a_lead_declined_rerouted_reminded_and_answered_as_the_desk_prints_it(
+    client: AsyncTestClient,
+    settings: Settings,
+    smtp: SmtpServer,
+    clock: Clock,
+    make_background: MakeBackground,
+) -> None:
+    """The README's closing example, line by line (the times aside)."""
+    brussels, antwerp = await add_facilitators(settings.database_url, BRUSSELS, ANTWERP)
+    reference = await submit(client, language="nl")
+    work = make_background()
+    await side_by_side(work)
+    clock.advance(hours=1)
+    (request,) = subjects(smtp, brussels.email, "New quote request")
+    note = "Fully booked until March."
+    await answer(client, link_in(request), action="declined", reason="no_capacity", note=note)
+    await side_by_side(work)
+    clock.advance(hours=24, minutes=1)
+    await side_by_side(work)
+    (reminder,) = subjects(smtp, antwerp.email, "Reminder")
+    clock.advance(hours=3)
+    await answer(client, link_in(reminder), action="contacted")
+    clock.advance(hours=2)
+    await answer(
+        client,
+        link_in(reminder),
+        action="quoted",
+        price_min="18000",
+        price_max="22000",
+        currency="EUR",
+        note="Three weeks of intensive therapy; flights not included.",
+    )
+    await add_coordinator(settings, "coco@example.org")
+    assert (await sign_in(client, "coco@example.org")).status_code == 303
+    lead = await lead_by(settings, reference)
+    page = (await client.get(f"/desk/leads/{lead.id}")).text
+    timeline = page[page.index('<ol class="desk-timeline">') :]
+    lines = [
+        re.sub(
+            r"^\d{4}-\d\d-\d\d \d\d:\d\d ",
+            "",
+            shown_text(re.sub(r"<details.*?</details>", "", item, flags=re.S)),
+        )
+        for item in re.findall(r"<li>(.*?)</li>", timeline[: timeline.index("</ol>")], re.S)
+    ]
+    assert lines == [
+        "Antwerp Rehab Status changed from “contacted” to “quoted”",
+        "Antwerp Rehab Sent a quote: EUR 18,000–22,000 (answered through the personal link) "
+        "Three weeks of intensive therapy; flights not included.",
+        "Antwerp Rehab Status changed from “new” to “contacted”",
+        "Antwerp Rehab Contacted the patient (answered through the personal link)",
+        "system Reminder sent to the facilitator (first attempt)",
+        "system Reminder to Antwerp Rehab: no answer 24 hours after the request reached them",
+        "system Request sent to the facilitator (first attempt)",
+        "system Re-routed to Antwerp Rehab (Brussels Stroke Care declined); the request was "
+        "emailed to them: nobody speaks Dutch, fewest recent leads for its capacity",
+        "Brussels Stroke Care Declined: “No capacity at the moment” Fully booked until March.",
+        "system Confirmation sent to the patient (first attempt)",
+        "system Request sent to the facilitator (first attempt)",
+        "system Routed to Brussels Stroke Care: speaks Dutch, fewest recent leads for its capacity",
+        "system Request received through the API",
+    ]
+    assert len(smtp.inbox.to("ana.peeters@example.org")) == 1
