@@ -62,7 +62,10 @@ async def test_postgresql_refusing_connections_keeps_the_form_and_recovers_witho
     launch_app: LaunchApp,
 ) -> None:
     proxy, url_through_proxy = postgres_proxy
-    app = launch_app(url_through_proxy, sink.port, mail_poll_seconds=0.5)
+    # A claim the database committed but whose answer the cut connection lost leaves its
+    # emails leased to nobody until the lease runs out (5 minutes by default): a short lease
+    # lets the test see them go out after it, as they would in production 5 minutes later.
+    app = launch_app(url_through_proxy, sink.port, mail_poll_seconds=0.5, mail_lease_seconds=4)
     await app.wait_ready()
     async with httpx.AsyncClient(base_url=app.base_url, timeout=30) as client:
         before = await submit_api(client, patient_data(1))  # the pool holds live connections
