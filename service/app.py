@@ -20,6 +20,7 @@ from service.health import healthz, readyz
 from service.leads.api import LeadsApi
 from service.leads.controllers import QuoteApi, QuotePages
 from service.leads.privacy_pages import PrivacyPages
+from service.leads.respond_pages import RespondPages
 from service.leads.submit import store_legal_texts
 from service.settings import Settings
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
             QuotePages,
             QuoteApi,
             PrivacyPages,
+            RespondPages,
             desk_router(settings),
             LeadsApi,
             healthz,

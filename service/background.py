@@ -9,6 +9,7 @@ from typing import Any
 
 from service.clock import Clock, utc_now
 from service.db import Database
+from service.leads import responses
 from service.leads.notifications import LeadMailEvents
 from service.leads.retention import daily_job as retention_job
 from service.mail.worker import Worker
@@ -17,13 +18,18 @@ from service.settings import Settings
 
 
 def lead_jobs(settings: Settings) -> tuple[dict[str, Handler], list[Recurring]]:
-    """The scheduled work of the lead's life, by kind, and what recurs."""
+    """The scheduled work of the lead's life, by kind, and what recurs: the facilitator's
+    reminder and deadline, the operator's hourly digest of overdue leads, and (with
+    QUOTE_RETENTION_DAYS) the daily retention run."""
     handlers: dict[str, Handler] = {}
     recurring: list[Recurring] = []
+    parts = [responses.jobs(settings)]
     if retention := retention_job(settings):
         handler, every = retention
-        handlers[every.kind] = handler
-        recurring.append(every)
+        parts.append(({every.kind: handler}, [every]))
+    for part_handlers, part_recurring in parts:
+        handlers |= part_handlers
+        recurring += part_recurring
     return handlers, recurring
 
 

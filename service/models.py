@@ -1,6 +1,6 @@
-"""SQLAlchemy tables: leads, their consent proof and timeline, facilitators, the email outbox,
-scheduled work, privacy link requests, and the coordinator desk (accounts, sessions, sign-in
-throttling, audit, API tokens)."""
+"""SQLAlchemy tables: leads, their consent proof and timeline, facilitators (their turns with a
+lead, their answers), the email outbox, scheduled work, privacy link requests, and the
+coordinator desk (accounts, sessions, sign-in throttling, audit, API tokens)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.engine import Dialect
@@ -127,6 +128,11 @@ class Lead(Base):
     facilitator_id: Mapped[int | None] = mapped_column(
         ForeignKey("facilitators.id", ondelete="SET NULL")
     )
+    # The first answer any facilitator gave through their personal link.
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the current facilitator's deadline passed without an answer (its value is the
+    # deadline); cleared by an answer, a move out of `new`, or a new facilitator.
+    overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
@@ -147,6 +153,8 @@ class Lead(Base):
         Index("ix_leads_language_created_at", "language", "created_at"),
         Index("ix_leads_treatment_created_at", "treatment", "created_at"),
         Index("ix_leads_email", "email"),
+        # The desk's overdue filter: the few leads whose facilitator let the deadline pass.
+        Index("ix_leads_overdue_since", "overdue_since"),
     )
 
 
@@ -195,6 +203,75 @@ class LeadEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     lead: Mapped[Lead] = relationship(back_populates="events")
+
+
+class LeadAssignment(Base):
+    """One facilitator's turn with a lead, from routing (or a reassignment) until the lead moves
+    on: they declined, let the deadline pass and it was re-routed, or a coordinator reassigned
+    it. The answer is due at `due_at`; a reminder goes out half-way.
+
+    end_reason: declined | overdue | reassigned (None while it is the lead's current turn).
+    """
+
+    __tablename__ = "lead_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), index=True
+    )
+    facilitator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilitators.id", ondelete="SET NULL")
+    )
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the operator's hourly digest listed this turn as newly overdue.
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+
+    facilitator: Mapped[Facilitator | None] = relationship()
+
+    __table_args__ = (
+        # The stats count each facilitator's turns; the digest finds the overdue ones.
+        Index("ix_lead_assignments_facilitator_id_assigned_at", "facilitator_id", "assigned_at"),
+        Index("ix_lead_assignments_overdue_at", "overdue_at"),
+    )
+
+
+class LeadResponse(Base):
+    """A facilitator's answer through their personal link: contacted the patient, sent a quote
+    (with an optional price range, currency and note), or declined (a reason and a note). One
+    of each action per turn: a second click finds the first."""
+
+    __tablename__ = "lead_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), index=True
+    )
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("lead_assignments.id", ondelete="CASCADE")
+    )
+    facilitator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilitators.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(16))  # a ResponseAction
+    reason: Mapped[str | None] = mapped_column(String(32))  # a DeclineReason
+    price_min: Mapped[int | None] = mapped_column(Integer)
+    price_max: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    facilitator: Mapped[Facilitator | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "action"),
+        Index("ix_lead_responses_facilitator_id_created_at", "facilitator_id", "created_at"),
+    )
 
 
 class OutboxMessage(Base):

@@ -64,7 +64,13 @@ class Settings(BaseSettings):
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     var_dir: Path = ROOT / "var"
-    reply_within_hours: int = Field(default=48, ge=1)
+    # The promise: the patient hears from a facilitator within this many hours. Each facilitator
+    # who gets a lead is reminded at half this time and is overdue at the end of it.
+    response_hours: int = Field(default=48, ge=1, le=24 * 365)
+    # A facilitator's personal link to answer (/respond/...) works for this many days.
+    respond_link_days: int = Field(default=30, ge=1, le=3650)
+    # An overdue lead goes to the next facilitator, as if the silent one had declined it.
+    reroute_overdue: bool = False
 
     # Privacy: who answers for the data (the notice names them), how long a patient's personal
     # link works, how often a fresh one can be asked for, and how long leads are kept (the
@@ -137,6 +143,10 @@ class Settings(BaseSettings):
             header_name="x-csrf-token",
             exclude=["/api/"],
         )
+
+    @property
+    def response_time(self) -> timedelta:
+        return timedelta(hours=self.response_hours)
 
     def sign_in_window(self) -> timedelta:
         return timedelta(minutes=self.sign_in_window_minutes)

@@ -21,7 +21,7 @@ from service.app import create_app
 from service.models import Base
 from service.settings import Settings
 
-pytest_plugins = ["tests.smtp", "tests.signed_in"]
+pytest_plugins = ["tests.smtp", "tests.signed_in", "tests.answering"]
 POSTGRES_URL = os.environ.get("QUOTE_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]

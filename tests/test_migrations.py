@@ -63,7 +63,7 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
 def test_upgrade_chains_the_consent_records_already_stored(empty_database: str) -> None:
     """A database from before the consent chain: its records are chained by the upgrade, in
     the order they were stored, and `quote-desk consent verify` accepts them."""
-    migrations.upgrade(empty_database, "11136f6d5d4b")
+    migrations.upgrade(empty_database, "0a1f7a31a0ac")
     blocking(_store_before_the_chain(empty_database))
     migrations.upgrade(empty_database)
 

@@ -1,5 +1,7 @@
 """The funnel at a glance: leads per day, by status, facilitator and country, email delivery,
-and how fast a lead is first handled. Charts are plain geometry for server-side SVG."""
+how fast a lead is first handled, and how each facilitator answers (requests received, response
+rate, time to first response, quotes, declines by reason, overdue). Charts are plain geometry
+for server-side SVG."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.desk.mail_log import mail_counts
 from service.leads.queries import status_counts
+from service.leads.responses import DECLINE_REASONS, ResponseAction
 from service.leads.timeline import EventKind
 from service.mail.outbox import OutboxStatus
-from service.models import Facilitator, Lead, LeadEvent
+from service.models import Facilitator, Lead, LeadAssignment, LeadEvent, LeadResponse
 
 DAYS = 90
 TOP = 12
@@ -80,6 +83,23 @@ def rows(points: list[tuple[str, int]], *, width: int = 600, row: int = 24) -> C
 
 
 @dataclass(frozen=True, slots=True)
+class FacilitatorAnswers:
+    """One facilitator's record with the requests they received in the period."""
+
+    name: str
+    received: int
+    answered: int
+    median_first_response: timedelta | None
+    quotes: int
+    declines: dict[str, int]  # by reason, every reason present
+    overdue: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.received if self.received else None
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     since: date
     per_day: list[tuple[str, int]]
@@ -90,6 +110,8 @@ class Stats:
     delivery_rate: float | None
     median_first_change: timedelta | None
     charts: dict[str, Chart]
+    facilitators: list[FacilitatorAnswers]
+    declines: list[tuple[str, int]]  # every reason, all facilitators
 
 
 async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
@@ -150,6 +172,11 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     ).all()
     waits = [_aware(first, created).total_seconds() for created, first in pairs]
     median = timedelta(seconds=statistics.median(waits)) if waits else None
+    answering = await facilitator_answers(session=session, start=start)
+    declines = [
+        (label, sum(f.declines[label] for f in answering)) for label in DECLINE_REASONS.values()
+    ]
+    ranked = answering[:TOP]
     return Stats(
         since=since,
         per_day=per_day,
@@ -164,8 +191,93 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
             "by_status": rows(by_status),
             "by_facilitator": rows(by_facilitator[:TOP]),
             "by_country": rows(by_country),
+            "received": rows([(f.name, f.received) for f in ranked]),
+            "response_rate": rows([(f.name, round((f.response_rate or 0) * 100)) for f in ranked]),
+            "first_response": rows(
+                [
+                    (f.name, round(f.median_first_response.total_seconds() / 3600))
+                    for f in ranked
+                    if f.median_first_response is not None
+                ]
+            ),
+            "declines": rows(declines),
         },
+        facilitators=answering,
+        declines=declines,
     )
+
+
+async def facilitator_answers(
+    *, session: AsyncSession, start: datetime
+) -> list[FacilitatorAnswers]:
+    """Per facilitator, the requests (turns) they received since `start` and what they did with
+    them; most requests first."""
+    found = await session.execute(select(Facilitator.id, Facilitator.name))
+    names = {row.id: row.name for row in found}
+    since = LeadAssignment.assigned_at >= start
+    counts = (
+        await session.execute(
+            select(
+                LeadAssignment.facilitator_id,
+                func.count(),
+                func.count(LeadAssignment.responded_at),
+                func.count(LeadAssignment.overdue_at),
+            )
+            .where(since)
+            .group_by(LeadAssignment.facilitator_id)
+        )
+    ).all()
+    waits: dict[int | None, list[float]] = {}
+    answered = await session.execute(
+        select(
+            LeadAssignment.facilitator_id, LeadAssignment.assigned_at, LeadAssignment.responded_at
+        ).where(since, LeadAssignment.responded_at.is_not(None))
+    )
+    for facilitator_id, assigned_at, responded_at in answered:
+        if responded_at is not None:
+            wait = (responded_at - assigned_at).total_seconds()
+            waits.setdefault(facilitator_id, []).append(wait)
+    by_action = (
+        await session.execute(
+            select(
+                LeadAssignment.facilitator_id,
+                LeadResponse.action,
+                LeadResponse.reason,
+                func.count(),
+            )
+            .join(LeadAssignment, LeadAssignment.id == LeadResponse.assignment_id)
+            .where(since, LeadResponse.action.in_((ResponseAction.quoted, ResponseAction.declined)))
+            .group_by(LeadAssignment.facilitator_id, LeadResponse.action, LeadResponse.reason)
+        )
+    ).all()
+    quotes: dict[int | None, int] = {}
+    declines: dict[int | None, dict[str, int]] = {}
+    for facilitator_id, action, reason, n in by_action:
+        if action == ResponseAction.quoted:
+            quotes[facilitator_id] = quotes.get(facilitator_id, 0) + n
+        else:
+            label = DECLINE_REASONS.get(reason or "", reason or "no reason")
+            per = declines.setdefault(facilitator_id, dict.fromkeys(DECLINE_REASONS.values(), 0))
+            per[label] = per.get(label, 0) + n
+    result = [
+        FacilitatorAnswers(
+            name=names.get(facilitator_id, "A removed facilitator")
+            if facilitator_id is not None
+            else "A removed facilitator",
+            received=received,
+            answered=responded,
+            median_first_response=(
+                timedelta(seconds=statistics.median(waits[facilitator_id]))
+                if waits.get(facilitator_id)
+                else None
+            ),
+            quotes=quotes.get(facilitator_id, 0),
+            declines=declines.get(facilitator_id, dict.fromkeys(DECLINE_REASONS.values(), 0)),
+            overdue=overdue,
+        )
+        for facilitator_id, received, responded, overdue in counts
+    ]
+    return sorted(result, key=lambda f: (-f.received, f.name))
 
 
 def _aware(first: datetime, created: datetime) -> timedelta:

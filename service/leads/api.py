@@ -18,6 +18,7 @@ from service.db import Database
 from service.leads.fields import LEAD_FIELDS, raw_values
 from service.leads.pipeline import STATUSES
 from service.leads.queries import Cursor, LeadFilter, lead_record, list_leads
+from service.leads.responses import DeclineReason, ResponseAction, lead_answers
 from service.leads.workflow import NOTE_MAX, update_lead
 from service.models import Coordinator, Lead
 
@@ -45,7 +46,24 @@ class EventOut(BaseModel):
     data: dict[str, Any]
 
 
+class ResponseOut(BaseModel):
+    """A facilitator's answer through their personal link."""
+
+    facilitator_id: int | None
+    action: str = Field(description=", ".join(ResponseAction))
+    reason: str | None = Field(description="for a decline: " + ", ".join(DeclineReason))
+    price_min: int | None
+    price_max: int | None
+    currency: str | None
+    note: str | None
+    created_at: datetime
+
+
 class LeadDetail(LeadOut):
+    response_due_at: datetime | None = Field(
+        description="when the current facilitator's answer is due (empty once answered)"
+    )
+    responses: list[ResponseOut]
     events: list[EventOut]
 
 
@@ -79,6 +97,9 @@ class LeadsApi(Controller):
         date_to: FromQuery[date | None] = None,
         unrouted: FromQuery[bool] = False,
         dead_email: FromQuery[bool] = False,
+        overdue: Annotated[
+            bool, QueryParameter(description="Only leads whose facilitator let the deadline pass")
+        ] = False,
         q: Annotated[str | None, QueryParameter(description="Reference, name or email")] = None,
         cursor: Annotated[
             str | None, QueryParameter(description="`next_cursor` of the previous page")
@@ -94,6 +115,7 @@ class LeadsApi(Controller):
             "date_to": date_to,
             "unrouted": "1" if unrouted else "",
             "dead_email": "1" if dead_email else "",
+            "overdue": "1" if overdue else "",
             "q": q,
         }
         lead_filter = LeadFilter.from_query({k: str(v) for k, v in query.items() if v is not None})
@@ -141,4 +163,10 @@ async def _detail(session: AsyncSession, lead_id: uuid.UUID) -> LeadDetail:
     record = await lead_record(session=session, lead_id=lead_id)
     base = LeadOut.of(record.lead).model_dump()
     events = [EventOut.model_validate(e, from_attributes=True) for e in record.lead.events]
-    return LeadDetail(**base, events=events)
+    answers = await lead_answers(session=session, lead_id=lead_id)
+    return LeadDetail(
+        **base,
+        response_due_at=answers.due_at(record.lead),
+        responses=[ResponseOut.model_validate(a, from_attributes=True) for a in answers.answers],
+        events=events,
+    )

@@ -30,6 +30,10 @@ TOO_LONG = "Keep this under {max_length} characters."
 TOO_SHORT = "Enter at least {min_length} characters."
 INVALID = "Check this value."
 NOT_AN_OBJECT = "Send the quote request as a JSON object."
+SEND_AGAIN = (
+    "Your request could not be saved just now. Nothing is lost: everything you typed is still "
+    "in the form below, so please send again in a minute."
+)
 
 # A coordinator's (or an API client's) action on a lead, refused with the reason.
 LEAD_NOT_FOUND = "No lead with this id."
@@ -39,6 +43,41 @@ NOTE_EMPTY = "Write a note before saving it."
 NOTE_TOO_LONG = "Keep a note under {max} characters."
 REASSIGN_SAME = "The lead is already with this facilitator."
 FACILITATOR_UNKNOWN = "Choose an active facilitator."
+
+# A facilitator answering through their personal link (/respond/...).
+RESPOND_BAD_LINK = "This link is not valid. Please use the link in the email exactly as it is."
+RESPOND_EXPIRED = (
+    "This link has expired. If you still need to tell us about this request, reply to the "
+    "email it came with."
+)
+RESPOND_GONE = "This request is no longer available."
+RESPOND_ERASED = "This request was erased at the patient's request. There is nothing to do."
+RESPOND_MOVED = (
+    "This request has been passed to another facilitator, so this link no longer works. "
+    "You do not need to do anything."
+)
+RESPOND_MOVED_OVERDUE = (
+    "This request was passed to another facilitator after {hours} hours without an answer, "
+    "so this link no longer works. You do not need to do anything."
+)
+RESPOND_DECLINED = (
+    "You told us this request is not for you, and it has been passed to another facilitator. "
+    "Thank you for letting us know."
+)
+RESPOND_CLOSED = "This request is closed ({status}). There is nothing more to do."
+RESPOND_DONE = "You have told us everything we need about this request. Thank you."
+RESPOND_DECLINE_AFTER_ANSWER = (
+    "You told us you have already contacted the patient. If you cannot continue, reply to the "
+    "email this request came with, so that the coordinators can pass it on."
+)
+RESPOND_ACTION_UNKNOWN = "Choose one of the answers on the page."
+RESPOND_REASON_REQUIRED = "Choose why this request is not for you."
+RESPOND_PRICE = "Enter a whole amount without decimals, like 18000."
+RESPOND_PRICE_RANGE = "The lowest price cannot be above the highest."
+RESPOND_CURRENCY = "Choose a currency from the list."
+RESPOND_CURRENCY_REQUIRED = "Choose the currency of the price."
+RESPOND_NOTE_TOO_LONG = "Keep the note under {max} characters."
+RESPOND_TEXT_CHARACTERS = "The note cannot contain control characters."
 
 # The consent chain, as `quote-desk consent verify` reports a broken link.
 CHAIN_NOT_LINKED = (

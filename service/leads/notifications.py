@@ -1,6 +1,7 @@
-"""Which emails a lead causes and what they say: the request to its facilitator, the patient's
-confirmation, the operator's alert when nobody serves it; and what the lead's timeline records
-when the mail worker settles one of them."""
+"""Which emails a lead causes and what they say: the request to its facilitator (with their
+personal link to answer) and the reminder when they have not, the patient's confirmation, the
+operator's alert when nobody serves it; and what the lead's timeline records when the mail
+worker settles one of them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
 from service.languages import LANGUAGES
+from service.leads.assignments import respond_url
 from service.leads.fields import country_name, fields_of, shown
 from service.leads.privacy import AFTER_ERASURE, ERASED, forget_settled, privacy_link
 from service.leads.routing import DEFAULT_FACILITATOR_NAME, RoutingDecision
@@ -25,6 +27,7 @@ from service.models import Consent, Facilitator, Lead, LegalText, OutboxMessage
 from service.settings import Settings
 
 FACILITATOR_NEW_LEAD = "facilitator_new_lead"
+FACILITATOR_REMINDER = "facilitator_reminder"
 PATIENT_CONFIRMATION_KIND = "patient_confirmation"
 ALERT_UNROUTED = "alert_unrouted"
 
@@ -42,9 +45,8 @@ def _or(value: str | None, fallback: str) -> str:
     return value if value else fallback
 
 
-def facilitator_new_lead(
-    *, session: Session, lead: Lead, facilitator: Facilitator, settings: Settings
-) -> Email:
+def request_context(*, session: Session, lead: Lead, settings: Settings) -> dict[str, Any]:
+    """The request as the facilitator sees it: in their email, and on their answer page."""
     request_rows = [
         (f.label, shown(lead, f.name))
         for f in (fields_of("record")[0], *fields_of("request"))
@@ -57,23 +59,77 @@ def facilitator_new_lead(
         "treatment": lead.treatment,
         "destination": lead.destination,
         "received": lead.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-        "hours": settings.reply_within_hours,
+        "hours": settings.response_hours,
         "contact": shown(lead, "contact_method"),
         "desk_url": desk_url(settings, lead),
         "request_rows": request_rows,
         "medical_summary": shown(lead, "medical_summary"),
         "consents": _consents(session=session, lead=lead),
         "source_rows": source_rows,
-        "privacy_notice_url": settings.privacy_notice_url,
     }
+    return context
+
+
+def _to_facilitator(
+    kind: str, *, lead: Lead, facilitator: Facilitator, settings: Settings, context: dict[str, Any]
+) -> Email:
     return Email(
-        kind=FACILITATOR_NEW_LEAD,
+        kind=kind,
         to=mailbox(facilitator.name, facilitator.email),
         recipient=facilitator.email,
         rendered=render(
-            FACILITATOR_NEW_LEAD, directory=settings.mail_templates_dir, context=context
+            kind,
+            directory=settings.mail_templates_dir,
+            # Every email's footer links the privacy notice (templates/emails/_layout.*).
+            context={**context, "privacy_notice_url": settings.privacy_notice_url},
         ),
         headers={"Reply-To": mailbox(lead.full_name, lead.email)},
+    )
+
+
+def _link(*, lead: Lead, facilitator: Facilitator, settings: Settings, now: datetime) -> str:
+    return respond_url(settings=settings, lead_id=lead.id, facilitator_id=facilitator.id, now=now)
+
+
+def facilitator_new_lead(
+    *, session: Session, lead: Lead, facilitator: Facilitator, settings: Settings, now: datetime
+) -> Email:
+    context = request_context(session=session, lead=lead, settings=settings)
+    context |= {
+        "respond_url": _link(lead=lead, facilitator=facilitator, settings=settings, now=now),
+        "link_days": settings.respond_link_days,
+    }
+    return _to_facilitator(
+        FACILITATOR_NEW_LEAD, lead=lead, facilitator=facilitator, settings=settings, context=context
+    )
+
+
+def facilitator_reminder(
+    *,
+    lead: Lead,
+    facilitator: Facilitator,
+    assigned_at: datetime,
+    due_at: datetime,
+    settings: Settings,
+    now: datetime,
+) -> Email:
+    """Half-way to the deadline without an answer: the link again, and the request in brief
+    (the link's page shows it whole)."""
+    context: dict[str, Any] = {
+        "reference": lead.reference,
+        "first_name": first_name(lead),
+        "treatment": lead.treatment,
+        "destination": lead.destination,
+        "contact": shown(lead, "contact_method"),
+        "hours": settings.response_hours,
+        "assigned": assigned_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "due": due_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "respond_url": _link(lead=lead, facilitator=facilitator, settings=settings, now=now),
+        "link_days": settings.respond_link_days,
+        "reroute": settings.reroute_overdue,
+    }
+    return _to_facilitator(
+        FACILITATOR_REMINDER, lead=lead, facilitator=facilitator, settings=settings, context=context
     )
 
 
@@ -110,10 +166,10 @@ def patient_confirmation(
     # nothing to a patient; a real name tells them who will call.
     if facilitator is not None and facilitator.name != DEFAULT_FACILITATOR_NAME:
         next_steps = t["next_named"].format(
-            facilitator=facilitator.name, contact=contact, hours=settings.reply_within_hours
+            facilitator=facilitator.name, contact=contact, hours=settings.response_hours
         )
     else:
-        next_steps = t["next_unnamed"].format(contact=contact, hours=settings.reply_within_hours)
+        next_steps = t["next_unnamed"].format(contact=contact, hours=settings.response_hours)
 
     def choice(prefix: str, value: str | None) -> str:
         return t.get(f"{prefix}_{value}", t["not_given"]) if value else t["not_given"]
@@ -157,8 +213,16 @@ def patient_confirmation(
     )
 
 
-def alert_unrouted(*, lead: Lead, reason: str, settings: Settings) -> Email | None:
-    context = {"reference": lead.reference, "reason": reason, "desk_url": desk_url(settings, lead)}
+def alert_unrouted(
+    *, lead: Lead, reason: str, settings: Settings, passed: list[str] | None = None
+) -> Email | None:
+    """`passed`: the facilitators a re-routed lead went through (who declined or stayed silent)."""
+    context = {
+        "reference": lead.reference,
+        "reason": reason,
+        "desk_url": desk_url(settings, lead),
+        "passed": passed or [],
+    }
     return operator_alert(ALERT_UNROUTED, context=context, settings=settings)
 
 
@@ -167,7 +231,7 @@ def queue_facilitator_email(
 ) -> OutboxMessage:
     """Queue the request for `facilitator` (a new lead, or one reassigned to them)."""
     email = facilitator_new_lead(
-        session=session, lead=lead, facilitator=facilitator, settings=settings
+        session=session, lead=lead, facilitator=facilitator, settings=settings, now=now
     )
     return enqueue(session=session, email=email, lead_id=lead.id, settings=settings, now=now)
 

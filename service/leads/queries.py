@@ -36,6 +36,7 @@ class LeadFilter:
     date_to: date | None = None
     unrouted: bool = False
     dead_email: bool = False
+    overdue: bool = False
     q: str = ""
 
     @classmethod
@@ -62,6 +63,7 @@ class LeadFilter:
             date_to=day("date_to"),
             unrouted=text("unrouted") in ("1", "on", "true"),
             dead_email=text("dead_email") in ("1", "on", "true"),
+            overdue=text("overdue") in ("1", "on", "true"),
             q=text("q"),
         )
 
@@ -100,6 +102,9 @@ class LeadFilter:
                     select(OutboxMessage.lead_id).where(OutboxMessage.status == OutboxStatus.dead)
                 )
             )
+        if self.overdue:
+            # Overdue leads are few: the index on overdue_since finds them.
+            where.append(Lead.overdue_since.is_not(None))
         if self.q:
             where.append(search_condition(self.q))
         return where

@@ -3,6 +3,7 @@
 Candidates serve the lead's treatment and destination; those who speak the lead's language
 are preferred; the least loaded relative to its weight wins, ties drawn at random so that
 equal facilitators share the leads instead of the first one in some order getting them all.
+A lead routed again (declined, or left unanswered) leaves out the facilitators it passed.
 """
 
 from __future__ import annotations
@@ -56,10 +57,17 @@ def route_lead(
     now: datetime,
     default_facilitator_email: str | None,
     rng: Chooser = random,  # the module itself: its choice() is the shared generator
+    exclude: frozenset[int] = frozenset(),
 ) -> RoutingDecision:
-    """Choose the facilitator for `lead` and set `lead.facilitator_id` (empty when none)."""
+    """Choose the facilitator for `lead` and set `lead.facilitator_id` (empty when none), never
+    one of `exclude` (those who declined it or let it pass), not even the default one."""
     decision = _choose(
-        session=session, lead=lead, now=now, default_email=default_facilitator_email, rng=rng
+        session=session,
+        lead=lead,
+        now=now,
+        default_email=default_facilitator_email,
+        rng=rng,
+        exclude=exclude,
     )
     lead.facilitator_id = decision.facilitator.id if decision.facilitator else None
     return decision
@@ -86,15 +94,18 @@ def _choose(
     now: datetime,
     default_email: str | None,
     rng: Chooser,
+    exclude: frozenset[int],
 ) -> RoutingDecision:
     active = list(session.scalars(select(Facilitator).where(Facilitator.active.is_(True))))
-    matching = [
+    serving = [
         f
         for f in active
         if f.weight > 0
         and serves(f.treatments, lead.treatment)
         and serves(f.destinations, lead.destination)
     ]
+    matching = [f for f in serving if f.id not in exclude]
+    passed = len(serving) - len(matching)
     if matching:
         speakers = [f for f in matching if serves(f.languages, lead.language)]
         pool = speakers or matching
@@ -120,10 +131,16 @@ def _choose(
     if not default_email:
         return RoutingDecision(
             facilitator=None,
-            reason="no active facilitator serves this treatment and destination, "
+            reason=_nobody_left(passed)
+            or "no active facilitator serves this treatment and destination, "
             "and no default facilitator is set",
         )
     fallback = find_by_email(session=session, email=default_email)
+    if fallback is not None and fallback.id in exclude:
+        return RoutingDecision(
+            facilitator=None,
+            reason=_nobody_left(passed) or "the default facilitator already passed on it",
+        )
     if fallback is None:
         # Created on first use so that QUOTE_DEFAULT_FACILITATOR_EMAIL alone is enough; a
         # concurrent creation fails the transaction on the unique email, and create_lead
@@ -146,10 +163,23 @@ def _choose(
             facilitator=None,
             reason="no active facilitator matches and the default facilitator is disabled",
         )
+    reason = (
+        "every facilitator who serves this treatment and destination passed on it: "
+        "default facilitator"
+        if passed
+        else "no active facilitator serves this treatment and destination: default facilitator"
+    )
     return RoutingDecision(
-        facilitator=fallback,
-        reason="no active facilitator serves this treatment and destination: default facilitator",
-        details={"candidates": 0, "default": True},
+        facilitator=fallback, reason=reason, details={"candidates": 0, "default": True}
+    )
+
+
+def _nobody_left(passed: int) -> str:
+    if not passed:
+        return ""
+    return (
+        f"every facilitator who serves this treatment and destination ({passed}) declined it "
+        "or let it pass, and no other is left"
     )
 
 

@@ -1,5 +1,6 @@
 """Storing a quote request in one transaction: the lead, its consent proof, its routing to a
-facilitator and the emails that announce it (queued in the outbox, sent after the commit)."""
+facilitator (whose turn, with its deadline, begins) and the emails that announce it (queued in
+the outbox, sent after the commit)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.content.documents import LEGAL_KINDS, article, legal_texts
 from service.db import Database, dialect_insert
+from service.leads.assignments import start_turn
 from service.leads.consents import append as append_consents
 from service.leads.consents import new_record as consent_record
 from service.leads.notifications import announce_lead
@@ -168,6 +170,14 @@ def store_lead(
             insert(tables["leads"]), {**rows.lead, "facilitator_id": lead.facilitator_id}
         )
         session.execute(insert(tables["lead_events"]), events)
+        if decision is not None and decision.facilitator is not None:
+            start_turn(
+                session,
+                lead_id=lead.id,
+                facilitator_id=decision.facilitator.id,
+                settings=settings,
+                now=now,
+            )
         if decision is not None:
             announce_lead(session=session, lead=lead, decision=decision, settings=settings, now=now)
         # Last: appending to the consent chain holds its lock until the commit.

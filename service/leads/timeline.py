@@ -27,6 +27,10 @@ class EventKind(StrEnum):
     status_changed = "status_changed"
     note = "note"
     reassigned = "reassigned"
+    responded = "responded"
+    reminded = "reminded"
+    overdue = "overdue"
+    rerouted = "rerouted"
     privacy_downloaded = "privacy_downloaded"
     marketing_withdrawn = "marketing_withdrawn"
     erased = "erased"
@@ -74,12 +78,14 @@ EMAILS = {
     "privacy_link": "A fresh privacy link to the patient",
     "privacy_withdrawn": "The withdrawal notice to the facilitator",
     "privacy_erased": "The erasure confirmation to the patient",
+    "facilitator_reminder": "The reminder to the facilitator",
 }
 _SENT = {
     "facilitator_new_lead": "Request sent to the facilitator",
     "patient_confirmation": "Confirmation sent to the patient",
     "alert_unrouted": "Operator alerted: no facilitator for this lead",
     "alert_dead_email": "Operator alerted: an email was given up",
+    "facilitator_reminder": "Reminder sent to the facilitator",
     "privacy_link": "Fresh privacy link sent to the patient",
     "privacy_withdrawn": "Facilitator told the request was withdrawn and must be deleted",
     "privacy_erased": "Erasure confirmed to the patient",
@@ -104,7 +110,8 @@ class Line:
 def describe(event: LeadEvent) -> Line:
     data: dict[str, Any] = dict(event.data or {})
     details = tuple((key, str(value)) for key, value in data.items())
-    note = data.get("text") if event.kind == EventKind.note else None
+    # A coordinator's note, or the note a facilitator left with their answer.
+    note = data.get("text") if event.kind in (EventKind.note, EventKind.responded) else None
     return Line(text=_sentence(event.kind, data), note=note, details=details)
 
 
@@ -158,6 +165,8 @@ def _sentence(kind: str, data: Mapping[str, Any]) -> str:
         return "A fresh privacy link was emailed to the patient, who asked for one"
     if kind == EventKind.erased:
         return _erasure(data)
+    if kind in _RESPONSE_KINDS:
+        return _response_sentence(kind, data)
     return kind.replace("_", " ").capitalize()
 
 
@@ -172,6 +181,45 @@ def _erasure(data: Mapping[str, Any]) -> str:
     if told:
         sentence += f"; asked to delete it: {', '.join(map(str, told))}"
     return sentence
+
+
+_RESPONSE_KINDS = {EventKind.responded, EventKind.reminded, EventKind.overdue, EventKind.rerouted}
+
+
+def _response_sentence(kind: str, data: Mapping[str, Any]) -> str:
+    """The facilitator's answers through their link, and what their silence caused."""
+    who = data.get("facilitator") or "the facilitator"
+    if kind == EventKind.responded:
+        action = data.get("action")
+        if action == "contacted":
+            return "Contacted the patient (answered through the personal link)"
+        if action == "quoted":
+            return f"Sent a quote{_price(data)} (answered through the personal link)"
+        return f"Declined: “{data.get('reason_label') or data.get('reason')}”"
+    if kind == EventKind.reminded:
+        return (
+            f"Reminder to {who}: no answer {data.get('hours')} hours after the request reached them"
+        )
+    if kind == EventKind.overdue:
+        return f"Overdue: no answer from {who} within {data.get('hours')} hours"
+    to = data.get("facilitator_name") or data.get("facilitator")
+    previous = data.get("from_facilitator") or "the previous facilitator"
+    if data.get("why") == "overdue":
+        after = f"{previous} did not answer within {data.get('hours')} hours"
+    else:
+        after = f"{previous} declined"
+    return f"Re-routed to {to} ({after}); the request was emailed to them: {_routing_reason(data)}"
+
+
+def _price(data: Mapping[str, Any]) -> str:
+    low, high, currency = data.get("price_min"), data.get("price_max"), data.get("currency")
+    if low is None and high is None:
+        return ""
+    if low is not None and high is not None and low != high:
+        amount = f"{low:,}\u2013{high:,}"  # an en dash
+    else:
+        amount = f"{low if low is not None else high:,}"
+    return f": {currency} {amount}"
 
 
 def _routing_reason(data: Mapping[str, Any]) -> str:

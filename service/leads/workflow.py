@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from service.errors import NotFound, Refused
 from service.leads import messages
+from service.leads.assignments import EndReason, end_turn, start_turn, stop_clock
 from service.leads.notifications import queue_facilitator_email
-from service.leads.pipeline import allowed_next, can_move
+from service.leads.pipeline import LeadStatus, allowed_next, can_move
 from service.leads.timeline import EventKind, record
 from service.mail.outbox import Requeued, retry_now
 from service.models import DeskAudit, Facilitator, Lead, OutboxMessage
@@ -21,8 +22,9 @@ from service.settings import Settings
 NOTE_MAX = 5000
 
 
-def _lead(session: Session, lead_id: uuid.UUID) -> Lead:
-    lead = session.get(Lead, lead_id)
+def _lead(session: Session, lead_id: uuid.UUID, *, lock: bool = False) -> Lead:
+    # lock: on PostgreSQL, a facilitator's answer and a reassignment of the same lead take turns.
+    lead = session.get(Lead, lead_id, with_for_update=lock)
     if lead is None:
         raise NotFound(messages.LEAD_NOT_FOUND)
     return lead
@@ -38,6 +40,9 @@ def change_status(
         raise Refused(messages.TRANSITION_REFUSED.format(old=old, new=new_status, allowed=allowed))
     lead.status = new_status
     lead.updated_at = now
+    if new_status != LeadStatus.new:
+        # Contacted, quoted or closed: the promise is kept (or moot), so no reminder or deadline.
+        stop_clock(session, lead=lead, now=now)
     data = {"from": old, "to": new_status}
     record(session, lead_id=lead.id, kind=EventKind.status_changed, now=now, data=data, actor=actor)
     return lead
@@ -78,8 +83,9 @@ def reassign(
     settings: Settings,
     now: datetime,
 ) -> Facilitator:
-    """Give the lead to another facilitator and queue that facilitator's email, together."""
-    lead = _lead(session, lead_id)
+    """Give the lead to another facilitator and queue that facilitator's email, together: the
+    previous facilitator's turn (and link) ends, the new one's begins with a fresh deadline."""
+    lead = _lead(session, lead_id, lock=True)
     if lead.erased_at is not None:  # nothing left to send a facilitator
         raise Refused(messages.LEAD_ERASED)
     facilitator = session.get(Facilitator, facilitator_id)
@@ -90,6 +96,9 @@ def reassign(
     previous = lead.facilitator_id
     lead.facilitator_id = facilitator.id
     lead.updated_at = now
+    lead.overdue_since = None
+    end_turn(session, lead_id=lead.id, reason=EndReason.reassigned, now=now)
+    start_turn(session, lead_id=lead.id, facilitator_id=facilitator.id, settings=settings, now=now)
     queue_facilitator_email(
         session=session, lead=lead, facilitator=facilitator, settings=settings, now=now
     )

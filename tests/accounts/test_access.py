@@ -55,6 +55,9 @@ PUBLIC_ROUTES = {
     ("/privacy/{token}/download", "POST"),
     ("/privacy/{token}/marketing", "POST"),
     ("/privacy/{token}/erase", "POST"),
+    # A facilitator's personal link: the signed token in the path is the credential.
+    ("/respond/{token}", "GET"),
+    ("/respond/{token}", "POST"),
 }
 PUBLIC_PREFIXES = ("/schema", "/static")
 SAMPLE = {uuid.UUID: str(uuid.uuid4()), int: "1"}

@@ -28,6 +28,7 @@ from service.leads.queries import (
     list_leads,
     treatment_choices,
 )
+from service.leads.responses import DECLINE_REASONS, lead_answers, span
 from service.leads.timeline import describe
 from service.models import Coordinator
 from service.settings import Settings
@@ -46,6 +47,7 @@ class DeskLeads(Controller):
         request: AnyRequest,
         session: NamedDependency[AsyncSession],
         counts: NamedDependency[CountsCache],
+        now: NamedDependency[datetime],
     ) -> Template:
         lead_filter = LeadFilter.from_query(request.query_params)
         cursor = Cursor.decode(request.query_params.get("after"))
@@ -61,6 +63,8 @@ class DeskLeads(Controller):
             facilitators=await facilitator_choices(session=session),
             treatments=await treatment_choices(session=session),
             languages=LANGUAGES,
+            now=now,
+            span=span,
         )
 
     @get("/leads/export.csv", name="desk:leads:export", cache=False)
@@ -91,6 +95,7 @@ class DeskLeads(Controller):
         request: AnyRequest,
         session: NamedDependency[AsyncSession],
         lead_id: FromPath[uuid.UUID],
+        now: NamedDependency[datetime],
     ) -> Template:
         record = await lead_record(session=session, lead_id=lead_id)
         return page(
@@ -98,6 +103,10 @@ class DeskLeads(Controller):
             "lead.html",
             record=record,
             lead=record.lead,
+            answers=await lead_answers(session=session, lead_id=lead_id),
+            reasons=DECLINE_REASONS,
+            now=now,
+            span=span,
             facilitators=await facilitator_choices(session=session, active_only=True),
             request_fields=fields_of("request"),
             source_fields=fields_of("source"),
