@@ -21,7 +21,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from markupsafe import Markup, escape
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,16 @@ from service.leads.timeline import EventKind, record
 from service.leads.translations import PATIENT_CONFIRMATION, PRIVACY
 from service.mail.outbox import OutboxStatus, cancel_unsent, enqueue, forget
 from service.mail.render import Email, mailbox, render
-from service.models import Base, Consent, Facilitator, Lead, LeadEvent, LegalText, OutboxMessage
+from service.models import (
+    Base,
+    Consent,
+    Facilitator,
+    Lead,
+    LeadEvent,
+    LeadResponse,
+    LegalText,
+    OutboxMessage,
+)
 from service.schedule import cancel_about
 from service.settings import Settings
 from service.signing import BadToken, sign, unsign
@@ -58,8 +67,9 @@ ERASED_TEXT_FIELDS = (
     "referrer",
 )
 ERASED_CODED_FIELDS = ("patient_relation", "stroke_type", "stroke_date")
-# Free text a timeline line can hold: a note, a mail server's answer.
-ERASED_EVENT_KEYS = ("text", "error", "comment", "message")
+# Free text a timeline line can hold: a note (a coordinator's, a facilitator's answer's), a
+# mail server's answer.
+ERASED_EVENT_KEYS = ("text", "note", "error", "comment", "message")
 PATIENT = "patient"  # the timeline's actor for what the patient did on their page
 
 LINK_EMAIL = "privacy_link"
@@ -434,6 +444,11 @@ def erase(
     lead.erased_at = lead.updated_at = now
     forget_personal(session, lead_id=lead.id)
     _forget_events(session, lead_id=lead.id, identifiers=identifiers)
+    session.execute(  # a facilitator's note with their answer
+        update(LeadResponse)
+        .where(LeadResponse.lead_id == lead.id, LeadResponse.note.is_not(None))
+        .values(note=ERASED)
+    )
 
     emails = list(
         session.scalars(

@@ -25,7 +25,14 @@ from service.content.documents import legal_texts
 from service.db import Database
 from service.leads import privacy
 from service.leads.translations import PRIVACY
-from service.models import Consent, Facilitator, LeadEvent, OutboxMessage, ScheduledJob
+from service.models import (
+    Consent,
+    Facilitator,
+    LeadEvent,
+    LeadResponse,
+    OutboxMessage,
+    ScheduledJob,
+)
 from service.schedule import schedule
 from service.settings import Settings
 from service.signing import sign
@@ -227,6 +234,22 @@ async def test_erasure_leaves_nothing_personal_and_keeps_the_proof(
     path = await submit(client, language="de", consent_marketing=True)
     (lead,) = await stored_leads(settings.database_url)
     assert await make_worker().drain() == 2  # the request reached the facilitator
+    # The facilitator answers through their own link, with a note about the patient.
+    (request,) = smtp.inbox.to(facilitator.email)
+    respond = re.search(r"https://quotes\.example\.test(/respond/\S+)", request.text)
+    assert respond
+    _, token = await open_page(client, respond.group(1))
+    quoted = await client.post(
+        respond.group(1),
+        data={
+            "_csrf_token": token,
+            "action": "quoted",
+            "price_min": "18000",
+            "currency": "EUR",
+            "note": "Ana Peeters walks with a cane; quoted by phone on +32470123456.",
+        },
+    )
+    assert quoted.status_code == 303, quoted.text
     # What else the lead has: a coordinator's note, a fresh link still unsent, a reminder due.
     await _note_and_reminder(settings, lead.id, clock)
     _, token = await open_page(client, "/privacy/link")
@@ -252,7 +275,7 @@ async def test_erasure_leaves_nothing_personal_and_keeps_the_proof(
     assert (lead.treatment, lead.destination) == ("[erased]",) * 2
     assert (lead.stroke_type, lead.stroke_date, lead.patient_relation) == (None, None, None)
     # The proof: reference, dates, status, country, and every consent record.
-    assert lead.reference.startswith("Q-") and lead.status == "new" and lead.country == "BE"
+    assert lead.reference.startswith("Q-") and lead.status == "quoted" and lead.country == "BE"
     consents = sorted(lead.consents, key=lambda c: c.id)
     assert [(c.kind, c.granted) for c in consents] == [
         ("disclaimer", True),
@@ -274,7 +297,9 @@ async def test_erasure_leaves_nothing_personal_and_keeps_the_proof(
     jobs = await fetch_all(settings.database_url, ScheduledJob)
     assert {j.key.split(":")[0] for j in jobs} == {"reminder", "remind", "deadline"}
     # Nothing left to do about the lead: the facilitator's reminder and deadline, and ours.
-    assert {(j.status, j.last_error) for j in jobs} == {("done", "cancelled")}
+    assert {j.status for j in jobs} == {"done"} and "pending" not in {j.status for j in jobs}
+    (response,) = await fetch_all(settings.database_url, LeadResponse)
+    assert response.note == "[erased]" and response.price_min == 18000
 
     rows = {row.kind: row for row in await outbox_rows(settings.database_url)}
     for kind in ("facilitator_new_lead", "patient_confirmation", "privacy_link"):
@@ -600,3 +625,4 @@ def test_every_language_has_every_privacy_sentence() -> None:
         if language != "en":  # translated, not copied
             same = {k for k in english if sentences[k] == english[k]}
             assert same <= {"label_status", "label_full_name"}, (language, same)
+
