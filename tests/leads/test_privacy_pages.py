@@ -24,6 +24,7 @@ from service.cli import main
 from service.content.documents import legal_texts
 from service.db import Database
 from service.leads import privacy
+from service.leads.fields import LEAD_FIELDS
 from service.leads.translations import PRIVACY
 from service.models import (
     Consent,
@@ -626,3 +627,10 @@ def test_every_language_has_every_privacy_sentence() -> None:
             same = {k for k in english if sentences[k] == english[k]}
             assert same <= {"label_status", "label_full_name"}, (language, same)
 
+
+def test_every_field_has_a_label_in_every_language() -> None:
+    for language in PRIVACY:
+        wording = privacy.wording(language)
+        for field in LEAD_FIELDS:
+            if not field.name.startswith("utm_"):  # campaign tags keep their technical names
+                assert f"label_{field.name}" in wording, (language, field.name)
