@@ -268,6 +268,9 @@ async def test_erasure_leaves_nothing_personal_and_keeps_the_proof(
     page = await client.get(path)
     assert page.status_code == 410
     assert PRIVACY["de"]["erased_title"] in page.text
+    # The facilitator's own link now says so, and shows nothing of the request.
+    gone = await client.get(respond.group(1))
+    assert gone.status_code == 410 and "erased" in gone.text and "Ana" not in gone.text
 
     (lead,) = await stored_leads(settings.database_url)
     assert lead.erased_at is not None
