@@ -3,17 +3,26 @@ spreadsheet, and never a truncated file that looks complete."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
+import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from service.app import create_app
+from service.desk.export import BATCH
 from service.models import DeskAudit, Facilitator, Lead
 from service.settings import Settings
+from tests.conftest import POSTGRES_URL, _empty_tables, blocking, make_settings
+from tests.desk.conftest import add_coordinator, sign_in
 from tests.factories import complete_cast, fetch_all, insert_complete_leads
 
 HEADER = [
@@ -72,7 +81,7 @@ async def expected_rows(database_url: str) -> list[list[str]]:
                     cell(name if column == "facilitator" else getattr(lead, column))
                     for column in HEADER
                 ]
-                for lead, name in result.tuples()
+                for lead, name in result
             ]
     finally:
         await engine.dispose()
@@ -141,3 +150,93 @@ async def test_export_of_nothing_is_the_header_alone(
     response = await desk.get(f"/desk/leads/export.csv?q={uuid.uuid4().hex}")
     assert response.status_code == 200
     assert parse(response.content) == [HEADER]
+
+
+@pytest.fixture
+def postgresql_settings(request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """A database whose connection a test can cut: PostgreSQL only."""
+    if not POSTGRES_URL:
+        pytest.skip("needs QUOTE_TEST_POSTGRES_URL (CI sets it)")
+    url: str = request.getfixturevalue("postgresql_url")
+    yield make_settings(url)
+    blocking(_empty_tables(url))
+
+
+async def test_a_batch_that_fails_mid_stream_never_finishes_the_response(
+    postgresql_settings: Settings,
+) -> None:
+    """The export's database connection dies once the first batch is on its way. The
+    response is never finished (no final chunk), so the server drops the connection and the
+    client sees a failed download, not a short file that looks whole. (Served by uvicorn, the
+    client reads "peer closed connection without sending complete message body".)"""
+    settings = postgresql_settings
+    await insert_complete_leads(settings.database_url, BATCH + 10)
+    await add_coordinator(settings, "coco@example.org")
+    app = create_app(settings)
+    # The app, its connections and this test share one event loop: the test steps in
+    # between two chunks of the response.
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+        ) as client,
+    ):
+        assert (await sign_in(client, "coco@example.org")).status_code == 303  # type: ignore[arg-type]
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/desk/leads/export.csv",
+            "raw_path": b"/desk/leads/export.csv",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver.local"), (b"cookie", cookie.encode())],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver.local", 80),
+        }
+        sent: list[dict[str, Any]] = []
+        finished = asyncio.Event()
+        requested = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await finished.wait()  # the client stays until the response ends
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                finished.set()
+            if message["type"] == "http.response.body" and len(sent) == 2:
+                await cut_open_transactions(settings.database_url)
+
+        with pytest.raises(Exception):  # noqa: B017 - whatever the server makes of it
+            await app(scope, receive, send)  # type: ignore[arg-type]
+    start, *bodies = sent
+    assert start["type"] == "http.response.start" and start["status"] == 200
+    assert len(bodies) == 1 and len(parse(bodies[0]["body"])) == 1 + BATCH
+    assert all(body.get("more_body") for body in bodies)  # never the end of the response
+
+
+async def cut_open_transactions(database_url: str) -> None:
+    """End every connection to this database that is inside a transaction (the export's)."""
+    engine = create_async_engine(POSTGRES_URL or "", isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            name = database_url.rsplit("/", 1)[1]
+            cut = await conn.scalars(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND state = 'idle in transaction'"
+                ),
+                {"name": name},
+            )
+            assert list(cut) == [True]
+    finally:
+        await engine.dispose()

@@ -14,7 +14,7 @@ from service.db import Database
 from service.desk import messages
 from service.desk.access import now_utc
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
-from service.desk.export import csv_chunks, record_export
+from service.desk.export import open_csv, record_export
 from service.desk.leads import (
     CountsCache,
     Cursor,
@@ -79,7 +79,7 @@ class DeskLeads(Controller):
         )
         stamp = now_utc().strftime("%Y%m%d-%H%M")
         return Stream(
-            csv_chunks(database=database, lead_filter=lead_filter),
+            await open_csv(database=database, lead_filter=lead_filter),
             media_type="text/csv",  # litestar adds "; charset=utf-8"
             headers={"Content-Disposition": f'attachment; filename="leads-{stamp}.csv"'},
         )
