@@ -192,6 +192,16 @@ async def add_facilitators(database_url: str, *specs: dict[str, Any]) -> list[Fa
         await database.dispose()
 
 
+async def update_row(database_url: str, model: Any, row_id: Any, **values: Any) -> None:
+    """Change stored values directly (what no route would write, e.g. hostile stored HTML)."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(update(model).where(model.id == row_id).values(**values))
+    finally:
+        await engine.dispose()
+
+
 async def fetch_all(database_url: str, model: Any) -> list[Any]:
     engine = create_async_engine(database_url)
     try:

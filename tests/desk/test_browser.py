@@ -1,4 +1,5 @@
-"""A real Chromium signs in, opens a lead, moves it to "contacted" and sees it on the timeline."""
+"""A real Chromium signs in, opens a complete lead, moves it to "quoted" and sees it on the
+timeline."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import uvicorn
 from service.app import create_app
 from service.settings import Settings
 from tests.desk.conftest import PASSWORD, add_coordinator
-from tests.factories import insert, lead_row
+from tests.factories import insert_complete_leads
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
@@ -47,8 +48,7 @@ async def test_sign_in_open_lead_change_status(server: str, settings: Settings) 
     from playwright.async_api import async_playwright
 
     await add_coordinator(settings, "coco@example.org")
-    lead = lead_row(reference="Q-BRWSR2", full_name="Lena Fischer")
-    await insert(settings.database_url, lead)
+    (lead,) = await insert_complete_leads(settings.database_url, patient=3)  # Arabic script
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
         page = await browser.new_page()
@@ -60,13 +60,15 @@ async def test_sign_in_open_lead_change_status(server: str, settings: Settings) 
         await page.get_by_label("Email").fill("coco@example.org")
         await page.get_by_label("Password").fill(PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_role("link", name="Q-BRWSR2").click()
-        assert await page.get_by_role("heading", level=1).inner_text() == "Q-BRWSR2 new"
-        await page.get_by_label("Move to").select_option("contacted")
+        await page.get_by_role("link", name=lead.reference).click()
+        heading = page.get_by_role("heading", level=1)
+        assert await heading.inner_text() == f"{lead.reference} contacted"
+        assert lead.full_name in await page.locator(".desk-fields").first.inner_text()
+        await page.get_by_label("Move to").select_option("quoted")
         await page.get_by_role("button", name="Change status").click()
         await page.get_by_role("status").filter(has_text="Status changed").wait_for()
         timeline = page.locator(".desk-timeline")
-        assert "Status changed from “new” to “contacted”" in await timeline.inner_text()
+        assert "Status changed from “contacted” to “quoted”" in await timeline.inner_text()
         assert "coco@example.org" in await timeline.inner_text()
         # No CSP violations and no missing assets (browsers ask for a favicon we do not have).
         assert [url for url in failed if not url.endswith("/favicon.ico")] == []
