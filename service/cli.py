@@ -319,17 +319,23 @@ def coordinator_create(email: str, role: str) -> None:
 @click.option("--leads", "count", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=365, show_default=True, type=click.IntRange(min=1))
 def demo_data(count: int, days: int) -> None:
-    """Insert realistic fake leads (for demos and load measurements; never in production)."""
+    """Insert complete demo leads (routed, consents, timeline, emails) for demos and load
+    measurements; never in production."""
     settings = Settings()
     if settings.env is Env.production:
         raise click.ClickException("demo-data refuses to run with QUOTE_ENV=production.")
     started = time.perf_counter()
-    inserted = _with_database(
-        lambda database: insert_demo_leads(
-            database=database, count=count, now=datetime.now(UTC), days=days
-        ),
-        settings,
-    )
+    with click.progressbar(length=count, label="Inserting demo leads", file=sys.stderr) as bar:
+        inserted = _with_database(
+            lambda database: insert_demo_leads(
+                database=database,
+                count=count,
+                now=datetime.now(UTC),
+                days=days,
+                progress=bar.update,
+            ),
+            settings,
+        )
     click.echo(f"Inserted {inserted} demo leads in {time.perf_counter() - started:.1f} s.")
 
 

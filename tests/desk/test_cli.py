@@ -67,7 +67,7 @@ async def test_demo_data_makes_complete_leads_the_desk_lists(
         CliRunner().invoke, main, ["demo-data", "--leads", "120"], env=env(settings)
     )
     assert result.exit_code == 0, result.output
-    assert "Inserted 120 demo leads" in result.output
+    assert "Inserting demo leads" in result.output and "Inserted 120 demo leads" in result.output
     leads = await stored_leads(settings.database_url)
     assert len(leads) == 120
     assert len({lead.reference for lead in leads}) == 120
