@@ -4,10 +4,11 @@ inserted in batches with executemany on the Core tables.
 
 Nobody consented to anything here, so every demo consent says so: its IP address is in
 192.0.2.0/24 (TEST-NET-1, reserved for documentation: never a real client) and its user agent
-is DEMO_USER_AGENT. Demo leads are also recognisable by their `demo:` submission id and their
-reference (D + run + number). No demo email can reach a real person: patients have addresses
-at example.org, and the emails to facilitators (who may be real) are all finished (sent or
-dead); only patient confirmations are left pending, sending or waiting for a retry.
+is DEMO_USER_AGENT; demo leads also have a `demo:` submission id. Their references look like
+real ones, so that the desk finds them as it finds real leads. No demo email can reach a real
+person: patients have addresses at example.org, and the emails to facilitators (who may be
+real) are all finished (sent or dead); only patient confirmations are left pending, sending
+or waiting for a retry.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 from service.content.documents import LEGAL_KINDS, legal_texts
 from service.db import Database
 from service.leads.facilitators import add_facilitator
+from service.leads.reference import ALPHABET, LENGTH, new_reference
 from service.leads.service import store_legal_texts
 from service.models import Base, Facilitator
 
@@ -143,7 +145,7 @@ class _Demo:
 def _leads(
     count: int, *, now: datetime, days: int, facilitators: list[Facilitator], rng: random.Random
 ) -> Iterator[_Demo]:
-    run = secrets.token_hex(2).upper()
+    run = secrets.token_hex(4)
     languages = list(LANGUAGE_WEIGHTS)
     weights = list(LANGUAGE_WEIGHTS.values())
     paths, path_weights = list(PATHS), list(PATHS.values())
@@ -181,7 +183,7 @@ def _leads(
             patient_email = "dead" if rng.random() < 0.01 else "sent"
         lead = {
             "id": uuid.UUID(int=(int(created.timestamp() * 1000) << 80) | (prefix << 48) | n),
-            "reference": f"D{run}{n:08d}",
+            "reference": "Q-" + "".join(rng.choices(ALPHABET, k=LENGTH)),
             "submission_id": f"demo:{run}:{n}",
             "status": path[-1] if path else "new",
             "source": "form" if rng.random() < 0.9 else "api",
@@ -487,6 +489,7 @@ def _insert_batch(
 ) -> None:
     if sqlite:
         session.execute(text("PRAGMA cache_size=-131072"))  # 128 MiB
+    _unique_references(session, demos)
     ids = _outbox_ids(session, count=sum(3 if d.reassigned_to else 2 for d in demos), sqlite=sqlite)
     rng = random.Random(seed)  # noqa: S311 - fake data, not security
     stored = _Stored.of(session.get_bind().dialect)
@@ -495,6 +498,17 @@ def _insert_batch(
     _executemany(session, "consents", rows.consents)
     _executemany(session, "outbox", rows.outbox)
     _executemany(session, "lead_events", rows.events)
+
+
+def _unique_references(session: Session, demos: list[_Demo]) -> None:
+    """Draw again the few references that a stored lead, or another of the batch, has."""
+    drawn = [demo.lead["reference"] for demo in demos]
+    leads = TABLES["leads"]
+    taken = set(session.scalars(select(leads.c.reference).where(leads.c.reference.in_(drawn))))
+    for demo in demos:
+        while demo.lead["reference"] in taken:
+            demo.lead["reference"] = new_reference()
+        taken.add(demo.lead["reference"])
 
 
 def _executemany(session: Session, table: str, rows: list[tuple[Any, ...]]) -> None:

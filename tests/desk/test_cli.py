@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from ipaddress import ip_address, ip_network
 
 from click.testing import CliRunner
@@ -113,6 +114,11 @@ async def test_demo_data_makes_complete_leads_the_desk_lists(
 
     page = await desk.get("/desk/leads")
     assert page.status_code == 200 and leads[-1].reference in page.text
+    assert all(re.fullmatch(r"Q-[2-9A-HJKMNP-Z]{6}", lead.reference) for lead in leads)
+    found = await desk.get(f"/desk/leads?q={leads[0].reference.lower()}")  # as a person types it
+    assert re.findall(r'<a href="/desk/leads/[0-9a-f-]{36}">(Q-\w+)</a>', found.text) == [
+        leads[0].reference
+    ]
     newest = await desk.get(f"/desk/leads/{leads[-1].id}")
     assert newest.status_code == 200 and "192.0.2." in newest.text
     assert DEMO_USER_AGENT in newest.text
