@@ -196,7 +196,7 @@ def _leads(
             "treatment": rng.choice(TREATMENTS),
             "destination": "Belgium",
             "stroke_type": rng.choice(["ischemic", "ischemic", "hemorrhagic", "unknown"]),
-            "stroke_date": f"{rng.randrange(2019, now.year + 1)}-{rng.randrange(1, 13):02d}",
+            "stroke_date": _months_before(created, rng.randrange(1, 72)),
             "medical_summary": rng.choice(SUMMARIES),
             "travel_window": rng.choice([None, "Next spring", "Within 3 months", "Flexible"]),
             "budget": rng.choice([None, "EUR 10,000", "EUR 20,000", "Not sure yet"]),
@@ -224,6 +224,12 @@ def _leads(
             actor=rng.choice(COORDINATORS),
             marketing=rng.random() < 0.35,
         )
+
+
+def _months_before(moment: datetime, months: int) -> str:
+    """YYYY-MM of the month `months` before `moment` (a stroke is always in the past)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    return f"{index // 12}-{index % 12 + 1:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,9 +429,11 @@ def _rows(
         _outcome(
             emails[0], demo.facilitator_email, now=now, error=REFUSED_FACILITATOR, code=550, rng=rng
         )
-        refused = REFUSED_PATIENT.format(email=lead["email"])
-        code = 452 if demo.patient_email == "retry" else 550
-        _outcome(emails[1], demo.patient_email, now=now, error=refused, code=code, rng=rng)
+        if demo.patient_email == "retry":
+            _outcome(emails[1], "retry", now=now, error=MAILBOX_FULL, code=452, rng=rng)
+        else:
+            refused = REFUSED_PATIENT.format(email=lead["email"])
+            _outcome(emails[1], demo.patient_email, now=now, error=refused, code=550, rng=rng)
         if demo.reassigned_to is not None:
             new, at = demo.reassigned_to, min(t0 + timedelta(hours=1), now)
             moved = {

@@ -124,6 +124,17 @@ async def test_demo_data_makes_complete_leads_the_desk_lists(
     assert DEMO_USER_AGENT in newest.text
     export = await desk.get("/desk/leads/export.csv")
     assert export.status_code == 200 and export.text.count("\n") > 120
+    # Each demo lead is a request the API would take as it is.
+    fields = ("full_name", "email", "phone", "country", "language", "contact_method")
+    fields += ("patient_relation", "treatment", "destination", "stroke_type", "stroke_date")
+    fields += ("medical_summary", "travel_window", "budget", "utm_source", "utm_medium")
+    for lead in leads[::7]:
+        request = {f: getattr(lead, f) for f in fields} | {
+            "consent_disclaimer": True,
+            "consent_health_data": True,
+        }
+        accepted = await desk.post("/api/v1/quotes", json=request)
+        assert accepted.status_code == 201, (request, accepted.text)
 
 
 async def test_demo_data_routes_to_the_facilitators_there_are(settings: Settings) -> None:
