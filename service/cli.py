@@ -293,12 +293,16 @@ def coordinator_create(email: str, role: str) -> None:
 @click.option("--leads", "count", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=365, show_default=True, type=click.IntRange(min=1))
 def demo_data(count: int, days: int) -> None:
-    """Insert realistic fake leads (for demos and load measurements; never in production)."""
+    """Insert complete demo leads (routed, consents, timeline, emails) for demos and load
+    measurements; never in production."""
     settings = Settings()
     if settings.env is Env.production:
         raise click.ClickException("demo-data refuses to run with QUOTE_ENV=production.")
     started = time.perf_counter()
-    inserted = _with_database(_demo_leads, settings, count=count, days=days)
+    with click.progressbar(length=count, label="Inserting demo leads", file=sys.stderr) as bar:
+        inserted = _with_database(
+            _demo_leads, settings, count=count, days=days, progress=bar.update
+        )
     click.echo(f"Inserted {inserted} demo leads in {time.perf_counter() - started:.1f} s.")
 
 
@@ -308,8 +312,12 @@ async def _create_coordinator(database: Database, *, email: str, password: str, 
     )
 
 
-async def _demo_leads(database: Database, *, count: int, days: int) -> int:
-    return await insert_demo_leads(database=database, count=count, now=utc_now(), days=days)
+async def _demo_leads(
+    database: Database, *, count: int, days: int, progress: Callable[[int], None]
+) -> int:
+    return await insert_demo_leads(
+        database=database, count=count, now=utc_now(), days=days, progress=progress
+    )
 
 
 async def _has_coordinator(database: Database) -> bool:
