@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1"
     min_fill_seconds: float = 2.0
     redis_url: str | None = None
+    # Prefix of every key in Redis: two deployments (or a test run) can share one server.
+    redis_namespace: str = Field(default="quote-desk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
@@ -143,3 +145,4 @@ def parse_durations(value: str) -> tuple[timedelta, ...]:
             )
         delays.append(timedelta(seconds=int(item[:-1]) * _UNITS[item[-1]]))
     return tuple(delays)
+
