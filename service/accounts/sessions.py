@@ -195,4 +195,3 @@ def session_config(settings: Settings) -> DeskSessionConfig:
         store=DESK_SESSION_STORE,
         exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/schema"],
     )
-
