@@ -19,6 +19,8 @@ from service.health import healthz, readyz
 from service.leads.api import LeadsApi
 from service.leads.controllers import QuoteApi, QuotePages
 from service.leads.submit import store_legal_texts
+from service.logs import app_config
+from service.metrics import RequestObserver, metrics
 from service.settings import Settings
 from service.stores import shared_stores, submit_rate_limit
 
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
     if limit := settings.rate_limit_rule:
         middleware.append(submit_rate_limit(limit).middleware)  # type: ignore[arg-type]
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             QuotePages,
             QuoteApi,
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
             LeadsApi,
             healthz,
             readyz,
+            metrics,
             create_static_files_router(path="/static", directories=[settings.static_dir]),
         ],
         dependencies={
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         middleware=[session_config(settings).middleware, *middleware],
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
+        logging_config=app_config(settings),
         openapi_config=OpenAPIConfig(
             title="Quote Desk",
             version="1",
@@ -97,3 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         ),
         debug=False,
     )
+    # Around routing itself (where litestar's middleware cannot be), so that a 404, a 405 or a
+    # refusal before any handler is measured (and logged) too.
+    app.asgi_handler = RequestObserver(app.asgi_handler, log_requests=settings.json_logs)
+    return app

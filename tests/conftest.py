@@ -21,7 +21,7 @@ from service.app import create_app
 from service.models import Base
 from service.settings import Settings
 
-pytest_plugins = ["tests.smtp", "tests.signed_in"]
+pytest_plugins = ["tests.smtp", "tests.signed_in", "tests.service_processes"]
 POSTGRES_URL = os.environ.get("QUOTE_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("QUOTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"

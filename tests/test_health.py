@@ -32,7 +32,9 @@ async def test_readyz_is_503_when_database_is_unreachable(sqlite_url: str) -> No
 async def test_readyz_reports_the_backlog_and_the_mail_workers_heartbeat(
     database_url: str, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    settings = mail_settings(database_url, smtp, default_facilitator_email="desk@facilitator.example")
+    settings = mail_settings(
+        database_url, smtp, default_facilitator_email="desk@facilitator.example"
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         assert (await client.post("/api/v1/quotes", json=quote_data())).status_code == 201
         queued = (await client.get("/readyz")).json()

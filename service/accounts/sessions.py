@@ -193,5 +193,5 @@ def session_config(settings: Settings) -> DeskSessionConfig:
         httponly=True,
         samesite="lax",
         store=DESK_SESSION_STORE,
-        exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/schema"],
+        exclude=["^/static/", "^/healthz", "^/readyz", "^/metrics", "^/api/", "^/schema"],
     )
