@@ -11,6 +11,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
+from email_validator import EmailNotValidError, validate_email
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -102,6 +103,19 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @field_validator("default_facilitator_email")
+    @classmethod
+    def _facilitator_address(cls, value: str | None) -> str | None:
+        # Checked as the facilitator it becomes is: refused here, not by every submit (a 500).
+        if value:
+            try:
+                validate_email(value.strip(), check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise ValueError(
+                    f"QUOTE_DEFAULT_FACILITATOR_EMAIL is not a usable address: {exc}"
+                ) from None
+        return value
+
     @field_validator("metrics_allow")
     @classmethod
     def _networks(cls, value: str) -> str:
@@ -114,16 +128,16 @@ class Settings(BaseSettings):
         parse_durations(value)
         return value
 
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
     @property
     def rate_limit_rule(self) -> tuple[str, int] | None:
         """`10/minute` -> ("minute", 10); `0` disables."""
-        if self.rate_limit.strip() in ("", "0"):
-            return None
-        count, _, unit = self.rate_limit.partition("/")
-        unit = unit.strip() or "minute"
-        if unit not in ("second", "minute", "hour", "day"):
-            raise ValueError(f"QUOTE_RATE_LIMIT unit must be second, minute, hour or day: {unit}")
-        return unit, int(count)
+        return parse_rate_limit(self.rate_limit)
 
     @property
     def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
@@ -175,6 +189,18 @@ def parse_durations(value: str) -> tuple[timedelta, ...]:
             )
         delays.append(timedelta(seconds=int(item[:-1]) * _UNITS[item[-1]]))
     return tuple(delays)
+
+
+def parse_rate_limit(value: str) -> tuple[str, int] | None:
+    if value.strip() in ("", "0"):
+        return None
+    count, _, unit = value.partition("/")
+    unit = unit.strip() or "minute"
+    if unit not in ("second", "minute", "hour", "day") or not count.strip().isdigit():
+        raise ValueError(
+            f"QUOTE_RATE_LIMIT looks like 10/minute (second, minute, hour or day), not {value!r}"
+        )
+    return unit, int(count)
 
 
 def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
