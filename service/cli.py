@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from service import check as checks
 from service import facilitators as facilitator_service
 from service import logs, migrations
 from service.accounts.coordinators import ROLES, create_coordinator
@@ -175,6 +176,25 @@ async def _run_worker(settings: Settings) -> None:
     finally:
         await work.stop()
         await database.dispose()
+
+
+@main.command()
+def check() -> None:
+    """Check the configuration and reach every dependency (the database and its migrations, the
+    SMTP server with its TLS and login, Redis); exit 1 when something is wrong. Sends nothing."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        findings = checks.settings_problems(exc)
+    else:
+        findings = asyncio.run(checks.everything(settings))
+    for finding in findings:
+        click.echo(finding.line())
+    failed = sum(finding.verdict is checks.Verdict.fail for finding in findings)
+    if failed:
+        click.echo(f"{failed} problem{'s' if failed > 1 else ''}: see the FAIL lines above.")
+        sys.exit(1)
+    click.echo("Quote Desk can run with this configuration.")
 
 
 @main.group()
