@@ -121,6 +121,7 @@ async def test_metrics_count_leads_refusals_and_the_outbox_by_route_not_by_path(
     assert grew("quote_http_request_duration_seconds_count", **unmatched) >= 1
     # Labels name routes, never what a path carried.
     assert reference not in after and "example.org" not in after
+    assert "_created" not in after  # no creation timestamp beside every counter
 
 
 async def test_send_attempts_and_the_heartbeat_come_from_the_workers(
