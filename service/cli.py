@@ -38,6 +38,7 @@ from service.models import Coordinator
 from service.settings import Env, Settings
 
 T = TypeVar("T")
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 @click.group()
@@ -118,7 +119,15 @@ def _serve_processes(workers: int, options: dict[str, Any]) -> None:
     answers GET /metrics answers for all; it is removed when they stop."""
     with tempfile.TemporaryDirectory(prefix="quote-desk-metrics-") as metrics_dir:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
-        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            workers=workers,
+            # uvicorn kills a process that has not answered its health check in this time: its
+            # default of 5 s killed processes still importing the app on a busy machine.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )
 
 
 def _announcer(settings: Settings) -> Callable[..., None]:

@@ -246,3 +246,4 @@ def test_run_with_workers_serves_from_several_processes_that_count_together(
     assert [healthz_count() - before for _ in range(4)] == [40] * 4
     assert server.stop() in (0, -signal.SIGTERM)
     assert not list(scratch.glob("quote-desk-metrics-*"))  # the shared directory is removed
+    assert "died" not in server.output()  # no process killed by uvicorn while it started
