@@ -9,9 +9,15 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+
+from service.db import is_unavailable
 
 logger = logging.getLogger("service.errors")
+
+# How long a client is asked to wait when the database is away (sent as Retry-After).
+RETRY_AFTER_SECONDS = 60
+UNAVAILABLE = "The request could not be completed just now: please send it again in a minute."
 
 
 class DomainError(Exception):
@@ -58,7 +64,7 @@ PAGES = {
         "Something went wrong on our side",
         "Your request could not be completed. Please try again in a few minutes.",
     ),
-    503: ("Temporarily unavailable", "Please try again in a few minutes."),
+    503: ("Temporarily unavailable", "Please try again in a minute."),
 }
 
 
@@ -75,6 +81,18 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     elif isinstance(exc, DomainError) and exc.status_code < HTTP_500_INTERNAL_SERVER_ERROR:
         status, headers = exc.status_code, {}
         detail = exc.message or PAGES.get(status, PAGES[400])[0]
+    elif is_unavailable(exc):
+        # Not a bug: the database (or the network to it) is away. No traceback; the type of
+        # the underlying error says which.
+        cause = exc.__cause__ or exc
+        logger.warning(
+            "unavailable: database or network (%s) on %s %s",
+            type(cause).__name__,
+            request.method,
+            request.url.path,
+        )
+        status, detail = HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     else:
         # The type and where, with the traceback; the engine hides SQL parameters, and no
         # request data is put into the message.

@@ -18,10 +18,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.content.documents import article, legal_texts
-from service.db import Database
-from service.errors import NotFound
+from service.db import Database, DatabaseUnavailable
+from service.errors import RETRY_AFTER_SECONDS, NotFound
 from service.languages import LANGUAGES
-from service.leads import antispam
+from service.leads import antispam, messages
 from service.leads.pipeline import LeadStatus
 from service.leads.schemas import (
     CONTACT_METHODS,
@@ -81,11 +81,17 @@ def landing_page(
     errors: dict[str, str],
     tracking: dict[str, str],
     status_code: int = 200,
+    notice: str | None = None,
+    submission: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Template:
+    """The article and the form; `submission` keeps the hidden `submission_id` and `form_ts`
+    of a request that must be sent again as the same request."""
     doc = article(LANDING_ARTICLE)
     hidden = {
         "submission_id": uuid.uuid4().hex,
         "form_ts": antispam.sign_render_time(secret=settings.secret_key, now=now),
+        **(submission or {}),
         **{name: tracking.get(name, "") for name in TRACKING_FIELDS},
     }
     form = {"treatment": doc.treatment, "destination": doc.destination, **values}
@@ -96,11 +102,13 @@ def landing_page(
             "legal": legal_texts(),
             "form": form,
             "errors": errors,
+            "notice": notice,
             "choices": form_choices(),
             "hidden": hidden,
             "action": request.app.route_reverse("quote:submit"),
         },
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -141,20 +149,40 @@ class QuotePages(Controller):
                 tracking=tracking,
                 status_code=400,
             )
-        stored = await create_lead(
-            database=database,
-            quote=quote,
-            submission_id=quote.submission_id or uuid.uuid4().hex,
-            client=client_of(request, "form"),
-            settings=settings,
-            now=now,
-            spam_reason=antispam.spam_reason(
-                values | {"form_ts": str(posted.get("form_ts", ""))},
-                secret=settings.secret_key,
+        submission = {
+            "submission_id": quote.submission_id or uuid.uuid4().hex,
+            "form_ts": str(posted.get("form_ts", "")),
+        }
+        try:
+            stored = await create_lead(
+                database=database,
+                quote=quote,
+                submission_id=submission["submission_id"],
+                client=client_of(request, "form"),
+                settings=settings,
                 now=now,
-                min_fill_seconds=settings.min_fill_seconds,
-            ),
-        )
+                spam_reason=antispam.spam_reason(
+                    values | {"form_ts": submission["form_ts"]},
+                    secret=settings.secret_key,
+                    now=now,
+                    min_fill_seconds=settings.min_fill_seconds,
+                ),
+            )
+        except DatabaseUnavailable:
+            # The patient keeps their form; sent again, it is the same submission, so a write
+            # that did commit before the connection dropped is not stored twice.
+            return landing_page(
+                request,
+                settings,
+                now=now,
+                values=values,
+                errors={},
+                tracking=tracking,
+                status_code=503,
+                notice=messages.SEND_AGAIN,
+                submission=submission,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if stored.created and stored.lead.status == LeadStatus.spam:
             submit_refused(Refusal.spam)
         return Redirect(

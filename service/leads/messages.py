@@ -30,6 +30,10 @@ TOO_LONG = "Keep this under {max_length} characters."
 TOO_SHORT = "Enter at least {min_length} characters."
 INVALID = "Check this value."
 NOT_AN_OBJECT = "Send the quote request as a JSON object."
+SEND_AGAIN = (
+    "Your request could not be saved just now. Nothing is lost: everything you typed is still "
+    "in the form below, so please send again in a minute."
+)
 
 # A coordinator's (or an API client's) action on a lead, refused with the reason.
 LEAD_NOT_FOUND = "No lead with this id."

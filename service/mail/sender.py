@@ -49,6 +49,11 @@ class Connection:
     def __init__(self, client: aiosmtplib.SMTP) -> None:
         self._client = client
 
+    @property
+    def connected(self) -> bool:
+        """False once the server closed the connection (or a timeout made us close it)."""
+        return self._client.is_connected
+
     async def send(self, message: EmailMessage, *, sender: str, recipients: Sequence[str]) -> None:
         # The envelope is given explicitly: aiosmtplib would otherwise read To/Cc/Bcc headers.
         try:

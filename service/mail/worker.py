@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from service.clock import Clock, utc_now
-from service.db import Database
+from service.db import Database, DatabaseUnavailable
 from service.mail import outbox
 from service.mail.alerts import queue_dead_email_alert
 from service.mail.heartbeat import Heart, beat
 from service.mail.outbox import Failure, OutboxStatus
 from service.mail.render import address_of, compose
-from service.mail.sender import PermanentSendError, SendError, SmtpSender
+from service.mail.sender import Connection, PermanentSendError, SendError, SmtpSender
 from service.models import OutboxMessage
 from service.settings import Settings
 
@@ -197,7 +197,9 @@ class Worker:
         while not self._stopping:
             self._wake.clear()
             try:
-                await self.run_once()
+                await self.drain()
+            except DatabaseUnavailable as exc:
+                logger.warning("mail worker: database unavailable (%s); trying again soon", exc)
             except Exception:
                 # The database or the network failed outside a send; try again on the next turn.
                 logger.exception("mail worker: a batch failed")
@@ -228,68 +230,77 @@ class Worker:
             self._beaten_at = now
 
     async def drain(self) -> int:
-        """Send everything due now, batch after batch; the number of rows attempted."""
-        total = 0
-        while processed := await self.run_once():
-            total += processed
-        return total
-
-    async def run_once(self) -> int:
-        """Claim one batch of due rows and try each once; the number claimed."""
+        """Send everything due now over one SMTP connection: claim a batch, send it, and claim
+        the next at once while batches come back full; the number of rows attempted."""
         if self.sender is None:
             return 0
+        total, limit = 0, self.settings.mail_batch_size
+        async with _Smtp(self.sender) as smtp:
+            while not self._stopping:
+                claimed, reachable = await self._run_batch(smtp)
+                total += claimed
+                await self._beat()  # a long backlog is no silence
+                # A partial batch: nothing else was due (a commit wakes the worker again).
+                # An unreachable server: the rest waits for the next turn.
+                if claimed < limit or not reachable:
+                    break
+        return total
+
+    async def _run_batch(self, smtp: _Smtp) -> tuple[int, bool]:
+        """Claim a batch and try each row once; (rows claimed, whether the server answered)."""
         lease = timedelta(seconds=self.settings.mail_lease_seconds)
         now, limit = self.clock(), self.settings.mail_batch_size
         batch = await self.database.write(outbox.claim, now=now, limit=limit, lease=lease)
         if not batch:
-            return 0
+            return 0, True
         self._held = {message.id: message for message in batch}
         try:
-            await self._send(batch, self.sender)
+            reachable = await self._send(batch, smtp)
         finally:
             await self._release_held()
-        return len(batch)
+        return len(batch), reachable
 
-    async def _send(self, batch: list[OutboxMessage], sender: SmtpSender) -> None:
+    async def _send(self, batch: list[OutboxMessage], smtp: _Smtp) -> bool:
+        """Try each row of the batch once; False if the mail server could not be reached."""
         envelope_from = address_of(self.settings.mail_from)
-        try:
-            async with sender.connect() as connection:
-                for message in batch:
-                    if self._stopping:
-                        return  # the rest of the batch is released
-                    if message.lease_expires_at and self.clock() >= message.lease_expires_at:
-                        return  # another worker may hold these rows now; don't send twice
-                    if message.attempts > self.settings.mail_max_attempts:
-                        # Claimed again and again without an outcome: its sends kill workers.
-                        await self._failed(
-                            message, PermanentSendError(None, "no outcome after every attempt")
-                        )
-                        continue
-                    try:
-                        email = compose(
-                            subject=message.subject,
-                            text=message.text,
-                            html=message.html,
-                            headers=message.headers,
-                        )
-                    except ValueError as exc:
-                        # A row that cannot become a message (a header with a line break put
-                        # in by hand) never will: dead, rather than blocking its batch.
-                        await self._failed(message, PermanentSendError(None, f"unsendable: {exc}"))
-                        continue
-                    try:
-                        await connection.send(
-                            email, sender=envelope_from, recipients=[message.recipient]
-                        )
-                    except SendError as exc:
-                        await self._failed(message, exc)
-                    else:
-                        await self._sent(message)
-        except SendError as exc:
-            # No connection (refused, timed out, TLS or login failed): an attempt for all.
-            logger.warning("mail worker: cannot connect to the mail server (%s)", exc.code)
-            for message in list(self._held.values()):
+        for message in batch:
+            if self._stopping:
+                return True  # the rest of the batch is released
+            if message.lease_expires_at and self.clock() >= message.lease_expires_at:
+                return True  # another worker may hold these rows now; don't send twice
+            if message.attempts > self.settings.mail_max_attempts:
+                # Claimed again and again without an outcome: its sends kill workers.
+                await self._failed(
+                    message, PermanentSendError(None, "no outcome after every attempt")
+                )
+                continue
+            try:
+                email = compose(
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html,
+                    headers=message.headers,
+                )
+            except ValueError as exc:
+                # A row that cannot become a message (a header with a line break put in by
+                # hand) never will: dead, rather than blocking its batch.
+                await self._failed(message, PermanentSendError(None, f"unsendable: {exc}"))
+                continue
+            try:
+                connection = await smtp.connection()
+            except SendError as exc:
+                # No connection (refused, timed out, TLS or login failed): an attempt for all.
+                logger.warning("mail worker: cannot connect to the mail server (%s)", exc.code)
+                for held in list(self._held.values()):
+                    await self._failed(held, exc)
+                return False
+            try:
+                await connection.send(email, sender=envelope_from, recipients=[message.recipient])
+            except SendError as exc:
                 await self._failed(message, exc)
+            else:
+                await self._sent(message)
+        return True
 
     async def _sent(self, message: OutboxMessage) -> None:
         outcome = Outcome(OutboxStatus.sent)
@@ -326,7 +337,11 @@ class Worker:
         )
 
     async def _record(self, message: OutboxMessage, outcome: Outcome) -> tuple[bool, str | None]:
-        recorded, about = await self.database.write(
+        # Between the server's 250 and the commit of `sent`, a crash means the email goes out
+        # again: that write goes before any submit waiting for SQLite's writer.
+        sent = outcome.status is OutboxStatus.sent
+        write = self.database.write_first if sent else self.database.write
+        recorded, about = await write(
             record_and_describe,
             message=message,
             outcome=outcome,
@@ -344,6 +359,36 @@ class Worker:
         held, self._held = list(self._held.values()), {}
         await self.database.write(release_all, messages=held, now=self.clock())
         logger.info("mail worker released %d unsent email(s)", len(held))
+
+
+class _Smtp:
+    """The SMTP connection of one drain: opened when the first message needs it, opened again
+    when the server dropped it between messages, closed when the drain ends."""
+
+    def __init__(self, sender: SmtpSender) -> None:
+        self._sender = sender
+        self._open: tuple[contextlib.AsyncExitStack, Connection] | None = None
+
+    async def connection(self) -> Connection:
+        """The open connection; a SendError if none can be opened."""
+        if self._open is not None and self._open[1].connected:
+            return self._open[1]
+        await self.close()
+        stack = contextlib.AsyncExitStack()
+        connection = await stack.enter_async_context(self._sender.connect())
+        self._open = (stack, connection)
+        return connection
+
+    async def close(self) -> None:
+        if self._open is not None:
+            stack, self._open = self._open[0], None
+            await stack.aclose()
+
+    async def __aenter__(self) -> _Smtp:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 def _attempt_fields(

@@ -8,8 +8,11 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -372,3 +375,126 @@ def test_the_retry_schedule_with_jitter_and_its_last_step_repeating() -> None:
     assert all(timedelta(seconds=48) <= d <= timedelta(seconds=72) for d in first)
     assert len(set(first)) > 100  # spread out, not all at the same second
     assert all(timedelta(minutes=48) <= d <= timedelta(minutes=72) for d in later)
+
+
+def queue_test_emails(session: Session, settings: Settings, count: int) -> None:
+    """`count` plain emails, each to its own recipient, queued as the app queues them."""
+    for number in range(count):
+        email = Email(
+            kind="test",
+            to=f"r{number}@example.org",
+            recipient=f"r{number}@example.org",
+            rendered=Rendered(subject=f"Message {number}", text="text", html="<p>html</p>"),
+        )
+        outbox.enqueue(session=session, email=email, lead_id=None, settings=settings, now=Clock()())
+
+
+@dataclass
+class CountingInbox(Inbox):
+    """Also notes each SMTP connection (the client's address and port) a message came over."""
+
+    connections: set[tuple[str, int]] = field(default_factory=set)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.connections.add(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_backlog_leaves_at_once_over_one_connection(
+    database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker
+) -> None:
+    inbox = CountingInbox()
+    server = start_smtp(inbox)
+    # Polling once a minute, 20 per batch: only claiming again after a full batch sends 100
+    # emails this soon.
+    settings = mail_settings(database_url, server, mail_poll_seconds=60, mail_batch_size=20)
+    database = Database(settings)
+    try:
+        await database.write(lambda session: queue_test_emails(session, settings, 100))
+    finally:
+        await database.dispose()
+
+    worker = make_worker(settings)
+    worker.start()
+    try:
+        await inbox.wait_for(100, within=10)
+    finally:
+        await worker.stop()
+    assert len(inbox.connections) == 1
+    assert {row.status for row in await outbox_rows(database_url)} == {"sent"}
+
+
+@dataclass
+class LimitingInbox(CountingInbox):
+    """Takes three messages per connection; a fourth MAIL gets 421 (the client hangs up), as
+    servers that limit messages per connection answer."""
+
+    per_connection: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        count = self.per_connection[session.peer] = self.per_connection.get(session.peer, 0) + 1
+        if count > 3:
+            return "421 4.7.0 Too many messages on this connection, closing"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+async def test_after_the_server_hangs_up_the_next_email_goes_over_a_new_connection(
+    database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker
+) -> None:
+    inbox = LimitingInbox()
+    settings = mail_settings(database_url, start_smtp(inbox), mail_batch_size=20)
+    database = Database(settings)
+    try:
+        await database.write(lambda session: queue_test_emails(session, settings, 10))
+    finally:
+        await database.dispose()
+
+    assert await make_worker(settings).drain() == 10  # one batch
+    rows = await outbox_rows(database_url)
+    assert [(row.status, row.last_error_code) for row in rows] == [
+        *[("sent", None)] * 3,
+        ("retry", 421),
+        *[("sent", None)] * 3,
+        ("retry", 421),
+        *[("sent", None)] * 2,
+    ]
+    assert len(inbox.messages) == 8 and len(inbox.connections) == 3
+
+
+# PostgreSQL has no queue of writes (each has its own connection); SQLite's single writer does.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_accepted_email_is_recorded_before_the_writes_already_waiting(
+    database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker
+) -> None:
+    """The time between the server's 250 and the commit of `sent` is when a crash sends an
+    email twice: it is not spent waiting behind submits."""
+    data_arrived, writes_queued = threading.Event(), threading.Event()
+
+    @dataclass
+    class HoldingInbox(Inbox):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            data_arrived.set()
+            await asyncio.to_thread(writes_queued.wait, 10)  # the app is busy with submits now
+            return await super().handle_DATA(server, session, envelope)
+
+    settings = mail_settings(database_url, start_smtp(HoldingInbox()))
+    worker = make_worker(settings)
+    await worker.database.write(lambda session: queue_test_emails(session, settings, 1))
+    draining = asyncio.create_task(worker.drain())
+    assert await asyncio.to_thread(data_arrived.wait, 10)
+
+    seen: list[str | None] = []
+
+    def busy(session: Session) -> None:  # a write that takes a while, as a submit's can
+        seen.append(session.scalar(select(OutboxMessage.status)))
+        time.sleep(1.0)
+
+    waiting = [asyncio.create_task(worker.database.write(busy)) for _ in range(3)]
+    await asyncio.sleep(0.1)  # all three are queued, the first one running
+    writes_queued.set()
+    assert await draining == 1
+    await asyncio.gather(*waiting)
+    assert seen == ["sending", "sent", "sent"]
