@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from ipaddress import ip_address, ip_network
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from service.desk.demo import DEMO_USER_AGENT, FACILITATORS
 from service.models import Coordinator, Facilitator, Lead, OutboxMessage
 from service.settings import Settings
 from tests.factories import add_facilitators, fetch_all, quote_data, stored_leads
+from tests.service_processes import StartProcess, service_env
 from tests.signed_in import sign_in
 from tests.smtp import free_port
 
@@ -289,3 +291,49 @@ def test_access_log_leaves_out_query_strings() -> None:
     )
     assert WithoutQueryString().filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /desk/leads HTTP/1.1" 200'
+
+
+def test_run_with_workers_serves_from_several_processes_that_count_together(
+    own_sqlite_url: str, processes: StartProcess, tmp_path: Path
+) -> None:
+    port = free_port()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = service_env(
+        QUOTE_ENV="test",
+        QUOTE_DATABASE_URL=own_sqlite_url,
+        QUOTE_MAILER_ENABLED="false",
+        QUOTE_METRICS_ALLOW="127.0.0.1",
+        TMPDIR=str(scratch),
+    )
+    server = processes(["run", "--port", str(port), "--workers", "2"], env)
+    base = f"http://127.0.0.1:{port}"
+    server.wait_until_serving(base)
+    deadline = time.monotonic() + 60
+    while server.output().count("Application startup complete") < 2:
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.2)
+
+    def healthz_count() -> float:
+        with httpx.Client(base_url=base) as fresh:  # a new connection: either process answers
+            text = fresh.get("/metrics").text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("quote_http_request_duration_seconds_count")
+            and 'route="/healthz"' in line
+        )
+
+    # Both processes keep their counts in the shared directory, each in files of its own pid.
+    (shared,) = scratch.glob("quote-desk-metrics-*")
+    pids = {path.stem.rsplit("_", 1)[1] for path in shared.glob("*.db")}
+    assert len(pids) == 2, pids
+    before = healthz_count()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda _: httpx.get(f"{base}/healthz").status_code, range(40)))
+    assert codes == [200] * 40
+    # Whichever process answers the scrape answers for both.
+    assert [healthz_count() - before for _ in range(4)] == [40] * 4
+    assert server.stop() in (0, -signal.SIGTERM)
+    assert not list(scratch.glob("quote-desk-metrics-*"))  # the shared directory is removed
+    assert "died" not in server.output()  # no process killed by uvicorn while it started

@@ -125,7 +125,6 @@ class DeskLeads(Controller):
         now: NamedDependency[datetime],
     ) -> Redirect:
         new = (await form_of(request)).get("status", "")
-        counts.clear()
         await database.write(
             workflow.change_status,
             lead_id=lead_id,
@@ -133,6 +132,7 @@ class DeskLeads(Controller):
             actor=coordinator.email,
             now=now,
         )
+        await counts.clear()  # after the commit: a list read meanwhile cannot keep the old counts
         flash(request, messages.STATUS_CHANGED.format(new=new))
         return back_to(request, "desk:lead", lead_id=lead_id)
 
