@@ -4,6 +4,7 @@ created for the run and dropped after it; plus plain SQL to count what was store
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -36,6 +37,29 @@ class BenchDatabase:
         if self.kind == "sqlite":
             return [str(r[-1]) for r in self.rows("EXPLAIN QUERY PLAN " + sql)]
         return [str(r[0]) for r in self.rows("EXPLAIN (ANALYZE, BUFFERS) " + sql)]
+
+
+class Backends:
+    """The PostgreSQL server processes serving one database, as one CPU meter: the database's
+    share of the work happens there, not in the service's process."""
+
+    def __init__(self, database: BenchDatabase) -> None:
+        self.database = database
+        self.name = "postgres backends"
+        self._seen: dict[int, float] = {}
+
+    def cpu(self) -> float:
+        from bench.processes import cpu_seconds
+
+        name = self.database.dsn.rpartition("/")[2]
+        pids = self.database.rows(
+            "SELECT pid FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()", name
+        )
+        for (pid,) in pids:
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                self._seen[int(pid)] = cpu_seconds(int(pid))
+        # A backend that ended keeps the time it was last seen with.
+        return sum(self._seen.values())
 
 
 def _numbered(sql: str) -> str:

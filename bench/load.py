@@ -10,6 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bench.processes import Process, machine_busy_seconds
 
@@ -63,6 +64,14 @@ function done(summary, latency, requests)
     latency:percentile(99), latency.max, table.concat(parts, ", ")))
 end
 """
+
+
+class Meter(Protocol):
+    """Anything whose CPU time can be read: a process, or a database's server processes."""
+
+    name: str
+
+    def cpu(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +147,7 @@ def run_wrk(
     run_id: str,
     workdir: Path,
     method: str = "POST",
-    watch: list[Process] | None = None,
+    watch: list[Meter] | None = None,
     timeout_s: int = 30,
 ) -> LoadResult:
     """Load `target` for `seconds`; CPU is measured for `target`, each `watch`ed process and wrk."""
@@ -146,7 +155,7 @@ def run_wrk(
     script.write_text(
         LUA.format(variants=_lua_variants(variants), run=run_id, method=method, path=path)
     )
-    watched = [target, *(watch or [])]
+    watched: list[Meter] = [target, *(watch or [])]
     cpu_before = {p.name: p.cpu() for p in watched}
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before = machine_busy_seconds()

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from bench.context import Context
-from bench.databases import BenchDatabase
+from bench.databases import Backends, BenchDatabase
 from bench.forms import (
     floor_form_variants,
     floor_json_variants,
@@ -15,7 +15,7 @@ from bench.forms import (
     json_variants,
     prepare_database,
 )
-from bench.load import LoadResult, Variant, run_wrk
+from bench.load import LoadResult, Meter, Variant, run_wrk
 from bench.processes import Process, sink_env, start_floor, start_service, start_sink
 from bench.report import Row
 
@@ -71,7 +71,8 @@ def compare(
     connections: int,
     rounds: int,
     label: str,
-    watch: list[Process],
+    watch: list[Meter],
+    floor_watch: list[Meter],
 ) -> Outcome:
     path, status, floor_path, floor_status, _ = KINDS[kind]
     variants = browsers if kind == "form" else json_variants()
@@ -108,6 +109,7 @@ def compare(
             seconds=ctx.seconds,
             run_id=ctx.run_id("floor"),
             workdir=ctx.workdir,
+            watch=floor_watch,
         )
         floor_runs.append(ctx.report.load(result))
 
@@ -144,6 +146,9 @@ def run(ctx: Context, engine: str) -> None:
             name=f"service-{engine}",
         )
         floor = start_floor(database_url=floor_db.url, workdir=ctx.workdir)
+        # On PostgreSQL the database's work is done by its server processes: measured too.
+        service_meters: list[Meter] = [Backends(service_db)] if engine == "postgresql" else []
+        floor_meters: list[Meter] = [Backends(floor_db)] if engine == "postgresql" else []
         plan = [(16, ctx.rounds)] + ([(64, 1)] if engine == "sqlite" else [])
         browsers = form_variants(service.url, max(c for c, _ in plan))
         for connections, rounds in plan:
@@ -158,7 +163,8 @@ def run(ctx: Context, engine: str) -> None:
                     connections=connections,
                     rounds=rounds,
                     label=f"{name} c{connections}",
-                    watch=[sink],
+                    watch=[sink, *service_meters],
+                    floor_watch=floor_meters,
                 )
                 ctx.report.add(row(kind, name, connections, outcome, rounds))
     finally:
