@@ -51,6 +51,12 @@ bench: $(BENCH_STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
 		{ echo "wrk is missing: apt-get install wrk"; exit 1; }
+	@# As .ci/run does: start the local PostgreSQL when it is installed but down (root only).
+	@if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q && \
+		[ "$$(id -u)" = "0" ] && [ -d /etc/postgresql ]; then \
+		pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start; \
+		for _ in $$(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; \
+	fi
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

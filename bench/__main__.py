@@ -43,7 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each")
     parser.add_argument("--leads", type=int, help="desk size (default 1,000,000; quick 20,000)")
     parser.add_argument("--seconds", type=float, help="each wrk run (default 8; quick 3)")
-    parser.add_argument("--rounds", type=int, help="alternating rounds at 16 conn (default 3)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds at 16 conn (default 2)")
     parser.add_argument(
         "--only", action="append", choices=sorted(SECTIONS | EXTRA), help="run these sections only"
     )
@@ -57,7 +57,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.leads = args.leads or (20_000 if args.quick else 1_000_000)
     args.seconds = args.seconds or (3.0 if args.quick else 8.0)
-    args.rounds = args.rounds or (1 if args.quick else 3)
+    args.rounds = args.rounds or (1 if args.quick else 2)
     args.out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
     return args
 

@@ -137,7 +137,7 @@ def describe(d: Drain) -> str:
 
 def run(ctx: Context) -> None:
     emails = 400 if ctx.quick else EMAILS
-    cap = 10.0 if ctx.quick else 30.0
+    cap = 10.0 if ctx.quick else 20.0
     print(f"\n== mail: {emails} queued emails (at most {cap:.0f} s per drain)", flush=True)
     database = ctx.database("sqlite", "mail")
     prepare_database(database)
