@@ -1,8 +1,9 @@
 """`make bench` (python -m bench): every measurable target of the performance issue, each
 beside its reference in the same run, as one table and `bench/results/latest.json`.
 
-The full run takes about 13 minutes on a 2-core machine; `--quick` (small sizes, one run
-each, a few seconds per load) takes about 3 and writes `bench/results/quick.json` instead.
+The full run takes about 13 minutes on a quiet 2-core machine (25 when other work takes
+most of it); `--quick` (small sizes, one run each, a few seconds per load) takes about 5 and
+writes `bench/results/quick.json` instead.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bench.context import Context
 from bench.databases import DEFAULT_POSTGRES, Postgres
 from bench.load import require_wrk
 from bench.processes import FLOOR_DIR, ROOT
-from bench.report import Report
+from bench.report import Report, markdown
 
 RESULTS = ROOT / "bench" / "results"
 SECTIONS: dict[str, Callable[[Context], None]] = {
@@ -54,6 +55,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="the JSON file (default bench/results/...)")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (logs, DBs)")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="JSON",
+        help="print a results file's table as Markdown (for the README) and stop",
+    )
     args = parser.parse_args(argv)
     args.leads = args.leads or (20_000 if args.quick else 1_000_000)
     args.seconds = args.seconds or (3.0 if args.quick else 8.0)
@@ -64,6 +71,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.markdown:
+        print(markdown(args.markdown))
+        return 0
     require_wrk()
     if not (FLOOR_DIR / "floor_app.py").exists():
         raise SystemExit(f"The floor app is not at {FLOOR_DIR}")

@@ -100,9 +100,17 @@ class LoadResult:
     wrk_cores: float = 0.0
     other_cores: float = 0.0  # CPU that other processes of the machine took meanwhile
 
+    @property
+    def per_core(self) -> float:
+        """Requests per second for each core the loaded server used: steadier than req/s when
+        other processes take part of the machine."""
+        used = max(self.server_cores.values(), default=0.0)
+        return self.rps / used if used else 0.0
+
     def summary(self) -> dict[str, object]:
         return {
             "rps": round(self.rps, 1),
+            "rps_per_server_core": round(self.per_core, 1),
             "p50_ms": round(self.p50_ms, 1),
             "p95_ms": round(self.p95_ms, 1),
             "p99_ms": round(self.p99_ms, 1),

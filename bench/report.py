@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -73,25 +74,22 @@ class Report:
         return "\n".join(out)
 
     def saturation(self) -> str:
-        """Which side used the CPU in the load runs: the server process or wrk."""
+        """Which side used the CPU in the load runs: the server process, wrk, or neither
+        because other processes of the machine took it."""
         if not self.runs:
             return "no load runs"
         server = [max(r.server_cores.values(), default=0.0) for r in self.runs]
         generator = [r.wrk_cores for r in self.runs]
-        busiest = max(self.runs, key=lambda r: r.wrk_cores)
         others = [r.other_cores for r in self.runs]
+        cores = os.cpu_count() or 1
+        kinds = Counter(_limit(r, cores) for r in self.runs)
         return (
             f"CPU during the {len(self.runs)} wrk runs: the loaded server process used "
             f"{min(server):.2f}-{max(server):.2f} cores (one Python process: 1 core is its "
             f"ceiling, a little more with its SQLite writer thread), wrk {min(generator):.2f}-"
-            f"{max(generator):.2f} cores (most in '{busiest.name}'), on {os.cpu_count()} cores; "
-            f"other processes on the machine took {min(others):.2f}-{max(others):.2f} cores "
-            f"meanwhile (mean {sum(others) / len(others):.2f}). "
-            + (
-                "The server saturated; the load generator did not."
-                if max(generator) < 0.5 and max(server) >= 0.8
-                else "Check the runs: the load generator may share the limit."
-            )
+            f"{max(generator):.2f}, other processes of the machine {min(others):.2f}-"
+            f"{max(others):.2f} (mean {sum(others) / len(others):.2f}), on {cores} cores. "
+            f"Limited by: " + ", ".join(f"{k} in {n}" for k, n in kinds.most_common()) + "."
         )
 
     def write(self, path: Path, *, args: dict[str, Any], started: datetime, seconds: float) -> None:
@@ -107,6 +105,39 @@ class Report:
             "notes": self.notes,
         }
         path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _limit(run: LoadResult, cores: int) -> str:
+    """What held a run back: its server (a full core), wrk, or a machine kept busy by others."""
+    server = max(run.server_cores.values(), default=0.0)
+    if run.wrk_cores >= 0.8:
+        return "the load generator"
+    if server >= 0.85:
+        return "the server's one core"
+    if server + run.wrk_cores + run.other_cores >= 0.85 * cores:
+        return "a machine shared with other work"
+    return "waiting (neither side busy)"
+
+
+def markdown(results: Path) -> str:
+    """A results file's rows as a Markdown table, and the machine it ran on."""
+    data = json.loads(results.read_text())
+    lines = ["| what | measured | reference | ratio | target | met |", "|---|---|---|---|---|---|"]
+    for row in data["rows"]:
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        cells = [row["what"].strip(), row["measured"], row["reference"], ratio, row["target"]]
+        cells.append(row["verdict"])
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    m = data["machine"]
+    others = [r["other_cores"] for r in data["runs"]]
+    lines.append("")
+    lines.append(
+        f"{data['started'][:10]}, {m['cores']} cores ({m['cpu']}), {m['memory']}, Python "
+        f"{m['python']}, {m['wrk']}; {data['duration_s'] / 60:.0f} min. Other processes on "
+        f"the machine took {sum(others) / max(len(others), 1):.2f} cores on average during "
+        "the load runs."
+    )
+    return "\n".join(lines)
 
 
 def machine() -> dict[str, Any]:
@@ -134,7 +165,7 @@ def machine() -> dict[str, Any]:
         "memory": memory,
         "python": platform.python_version(),
         "system": f"{platform.system()} {platform.release()}",
-        "wrk": wrk.splitlines()[0] if wrk else None,
+        "wrk": wrk.splitlines()[0].split(" [")[0] if wrk else None,
         "packages": versions,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": os.getloadavg(),

@@ -189,12 +189,14 @@ def row(kind: str, engine: str, connections: int, o: Outcome, rounds: int) -> Ro
         "emails_queued": o.emails,
     }
     clean = o.errors == 0 and o.lost == 0 and o.spam == 0 and o.emails >= 2 * o.stored
-    reference = f"floor {f.rps:.0f} req/s, p99 {f.p99_ms:.0f} ms"
+    reference = f"floor {f.rps:.0f} req/s ({f.per_core:.0f}/core), p99 {f.p99_ms:.0f} ms"
+    details["per_core_ratio"] = s.per_core / f.per_core if f.per_core else None
     if connections == 64:
         return Row(
             what=what,
             measured=(
-                f"{s.rps:.0f} req/s, p99 {s.p99_ms:.0f} ms; {o.errors} errors, {o.lost} lost "
+                f"{s.rps:.0f} req/s ({s.per_core:.0f}/core), p99 {s.p99_ms:.0f} ms; "
+                f"{o.errors} errors, {o.lost} lost "
                 f"({o.acknowledged} acknowledged, {o.stored} stored)"
             ),
             reference=reference,
@@ -206,7 +208,8 @@ def row(kind: str, engine: str, connections: int, o: Outcome, rounds: int) -> Ro
     if engine == "PostgreSQL":
         return Row(
             what=what,
-            measured=f"{s.rps:.0f} req/s, p50 {s.p50_ms:.0f} ms, p99 {s.p99_ms:.0f} ms",
+            measured=f"{s.rps:.0f} req/s ({s.per_core:.0f}/core), p50 {s.p50_ms:.0f} ms, "
+            f"p99 {s.p99_ms:.0f} ms",
             reference=reference,
             ratio=ratio,
             target=">= 0.60 x floor",
@@ -215,7 +218,8 @@ def row(kind: str, engine: str, connections: int, o: Outcome, rounds: int) -> Ro
         )
     return Row(
         what=what,
-        measured=f"{s.rps:.0f} req/s, p50 {s.p50_ms:.0f} ms, p99 {s.p99_ms:.0f} ms",
+        measured=f"{s.rps:.0f} req/s ({s.per_core:.0f}/core), p50 {s.p50_ms:.0f} ms, "
+        f"p99 {s.p99_ms:.0f} ms",
         reference=reference,
         ratio=ratio,
         target=">= 0.60 x floor; p99 <= 50 ms",
