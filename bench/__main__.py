@@ -1,9 +1,9 @@
-"""`make bench` (python -m bench): every measurable target of the performance issue, each
+"""`make bench` (python -m bench): every measurable performance target, each
 beside its reference in the same run, as one table and `bench/results/latest.json`.
 
-The full run takes about 13 minutes on a quiet 2-core machine (25 when other work takes
-most of it); `--quick` (small sizes, one run each, a few seconds per load) takes about 5 and
-writes `bench/results/quick.json` instead.
+A full run took 20 minutes on a 2-core machine whose other work took 1.3 cores meanwhile
+(5 of them filling the million-lead databases); `--quick` (small sizes, one run each, a few
+seconds per load) took 5 and writes `bench/results/quick.json` instead.
 """
 
 from __future__ import annotations

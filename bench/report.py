@@ -1,4 +1,4 @@
-"""The benchmark's table (one row per target of the performance issue) and its JSON file."""
+"""The benchmark's table (one row per performance target) and its JSON file."""
 
 from __future__ import annotations
 
