@@ -5,12 +5,11 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from service.accounts.sessions import DESK_SESSION_STORE, session_config, session_store
+from service.accounts.sessions import session_config
 from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
@@ -22,7 +21,10 @@ from service.leads.controllers import QuoteApi, QuotePages
 from service.leads.privacy_pages import PrivacyPages
 from service.leads.respond_pages import RespondPages
 from service.leads.submit import store_legal_texts
+from service.logs import app_config
+from service.metrics import RequestObserver, metrics
 from service.settings import Settings
+from service.stores import shared_stores, submit_rate_limit
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -34,7 +36,6 @@ SECURITY_HEADERS = [
     ResponseHeader(name="X-Frame-Options", value="DENY"),
     ResponseHeader(name="Referrer-Policy", value="same-origin"),
 ]
-SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
@@ -56,16 +57,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
 
     middleware = []
     if limit := settings.rate_limit_rule:
-        middleware.append(
-            RateLimitConfig(
-                rate_limit=limit,  # type: ignore[arg-type]
-                check_throttle_handler=lambda request: (
-                    request.method == "POST" and request.url.path in SUBMIT_PATHS
-                ),
-            ).middleware
-        )
+        middleware.append(submit_rate_limit(limit).middleware)  # type: ignore[arg-type]
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             QuotePages,
             QuoteApi,
@@ -75,6 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
             LeadsApi,
             healthz,
             readyz,
+            metrics,
             create_static_files_router(path="/static", directories=[settings.static_dir]),
         ],
         dependencies={
@@ -86,12 +81,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         state=State({"settings": settings, "database": database, "clock": clock}),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        stores={DESK_SESSION_STORE: session_store(settings, database)},
+        stores=shared_stores(settings, database),
         csrf_config=settings.csrf_config(),
         template_config=settings.template_config(),
         middleware=[session_config(settings).middleware, *middleware],
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
+        logging_config=app_config(settings),
         openapi_config=OpenAPIConfig(
             title="Quote Desk",
             version="1",
@@ -109,3 +105,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         ),
         debug=False,
     )
+    # Around routing itself (where litestar's middleware cannot be), so that a 404, a 405 or a
+    # refusal before any handler is measured (and logged) too.
+    app.asgi_handler = RequestObserver(app.asgi_handler, log_requests=settings.json_logs)
+    return app

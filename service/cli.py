@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import logging.config
+import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -16,10 +19,12 @@ import uvicorn
 import uvicorn.config
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from service import check as checks
 from service import facilitators as facilitator_service
-from service import migrations
+from service import logs, migrations
 from service.accounts.coordinators import ROLES, create_coordinator
 from service.app import create_app
 from service.background import background
@@ -34,6 +39,7 @@ from service.models import Coordinator
 from service.settings import Env, Settings
 
 T = TypeVar("T")
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 @click.group()
@@ -44,9 +50,17 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def run(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes serving the app (each with a mail worker unless QUOTE_MAILER_ENABLED=false).",
+)
+def run(host: str, port: int, workers: int) -> None:
     """Serve the app (and, in development without QUOTE_SMTP_HOST, a mail sink beside it)."""
     settings = Settings()
+    say = _announcer(settings)
     sink = None
     if settings.env is Env.development and not settings.smtp_host and settings.mailer_enabled:
         mail_dir = settings.var_dir / "mail"
@@ -58,38 +72,73 @@ def run(host: str, port: int) -> None:
                 f"({exc.strerror}): is another `quote-desk run` running? Stop it, or set "
                 "QUOTE_DEV_SMTP_PORT (or QUOTE_SMTP_HOST for a real mail server)."
             ) from None
-        settings = settings.model_copy(
-            update={
-                "smtp_host": "127.0.0.1",
-                "smtp_port": settings.dev_smtp_port,
-                "smtp_tls": "none",
-            }
-        )
-        click.echo(
+        sink_smtp = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": settings.dev_smtp_port,
+            "smtp_tls": "none",
+        }
+        settings = settings.model_copy(update=sink_smtp)
+        # Processes started by uvicorn read their settings from the environment.
+        os.environ.update({f"QUOTE_{k.upper()}": str(v) for k, v in sink_smtp.items()})
+        say(
             f"No QUOTE_SMTP_HOST: emails go to the development sink on "
             f"127.0.0.1:{settings.dev_smtp_port}, saved as .eml files in {mail_dir}/"
         )
     elif settings.mailer_enabled and not settings.smtp_host:
-        click.echo("QUOTE_SMTP_HOST is not set: emails are queued, and sent once it is.", err=True)
-    click.echo(f"Quote Desk on http://{host}:{port}/  (database: {settings.database_url})")
+        say("QUOTE_SMTP_HOST is not set: emails are queued, and sent once it is.", err=True)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    processes = f", {workers} processes" if workers > 1 else ""
+    say(f"Quote Desk on http://{host}:{port}/  (database: {shown}{processes})")
     if not _any_coordinator(settings):
-        click.echo(
+        say(
             "No desk account yet. Create the first administrator, then sign in at "
             f"http://{host}:{port}/desk/sign-in :\n"
             "    .venv/bin/quote-desk coordinator create you@example.org --role admin"
         )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+        "log_config": log_config(settings),
+        # In JSON, the app writes one line per request itself, with the route template.
+        "access_log": not settings.json_logs,
+    }
     try:
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.trusted_proxies,
-            log_config=log_config(),
-        )
+        if workers == 1:
+            uvicorn.run(create_app(settings), **options)
+        else:
+            _serve_processes(workers, options)
     finally:
         if sink is not None:
             sink.stop()
+
+
+def _serve_processes(workers: int, options: dict[str, Any]) -> None:
+    """uvicorn's workers, each building the app from the environment. They share a directory
+    for their metrics (prometheus_client's multiprocess mode), so that whichever process
+    answers GET /metrics answers for all; it is removed when they stop."""
+    with tempfile.TemporaryDirectory(prefix="quote-desk-metrics-") as metrics_dir:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            workers=workers,
+            # uvicorn kills a process that has not answered its health check in this time: its
+            # default of 5 s killed processes still importing the app on a busy machine.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )
+
+
+def _announcer(settings: Settings) -> Callable[..., None]:
+    """How the command tells the operator something: a plain line, or in JSON logs a log line
+    like every other (a log shipper reads one format)."""
+    if not settings.json_logs:
+        return lambda text, err=False: click.echo(text, err=err)
+    logging.config.dictConfig(log_config(settings))
+    logger = logging.getLogger("service.cli")
+    return lambda text, err=False: logger.log(logging.WARNING if err else logging.INFO, text)
 
 
 class WithoutQueryString(logging.Filter):
@@ -104,11 +153,11 @@ class WithoutQueryString(logging.Filter):
         return True
 
 
-def log_config() -> dict[str, Any]:
+def log_config(settings: Settings | None = None) -> dict[str, Any]:
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config.setdefault("filters", {})["without_query"] = {"()": WithoutQueryString}
     config["handlers"]["access"]["filters"] = ["without_query"]
-    return config
+    return logs.uvicorn_config(config, settings or Settings())
 
 
 @main.command()
@@ -117,8 +166,10 @@ def worker() -> None:
     settings = Settings()
     if not settings.smtp_host:
         raise click.UsageError("Set QUOTE_SMTP_HOST (and QUOTE_SMTP_PORT) for the worker to send.")
-    click.echo(f"Mail worker: {settings.smtp_host}:{settings.smtp_port}. Ctrl-C or SIGTERM stops.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure_process(settings)
+    logging.getLogger("service.cli").info(
+        "Mail worker: %s:%s. Ctrl-C or SIGTERM stops.", settings.smtp_host, settings.smtp_port
+    )
     asyncio.run(_run_worker(settings))
 
 
@@ -135,6 +186,25 @@ async def _run_worker(settings: Settings) -> None:
     finally:
         await work.stop()
         await database.dispose()
+
+
+@main.command()
+def check() -> None:
+    """Check the configuration and reach every dependency (the database and its migrations, the
+    SMTP server with its TLS and login, Redis); exit 1 when something is wrong. Sends nothing."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        findings = checks.settings_problems(exc)
+    else:
+        findings = asyncio.run(checks.everything(settings))
+    for finding in findings:
+        click.echo(finding.line())
+    failed = sum(finding.verdict is checks.Verdict.fail for finding in findings)
+    if failed:
+        click.echo(f"{failed} problem{'s' if failed > 1 else ''}: see the FAIL lines above.")
+        sys.exit(1)
+    click.echo("Quote Desk can run with this configuration.")
 
 
 @main.group()
@@ -379,12 +449,16 @@ def coordinator_create(email: str, role: str) -> None:
 @click.option("--leads", "count", default=1000, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=365, show_default=True, type=click.IntRange(min=1))
 def demo_data(count: int, days: int) -> None:
-    """Insert realistic fake leads (for demos and load measurements; never in production)."""
+    """Insert complete demo leads (routed, consents, timeline, emails) for demos and load
+    measurements; never in production."""
     settings = Settings()
     if settings.env is Env.production:
         raise click.ClickException("demo-data refuses to run with QUOTE_ENV=production.")
     started = time.perf_counter()
-    inserted = _with_database(_demo_leads, settings, count=count, days=days)
+    with click.progressbar(length=count, label="Inserting demo leads", file=sys.stderr) as bar:
+        inserted = _with_database(
+            _demo_leads, settings, count=count, days=days, progress=bar.update
+        )
     click.echo(f"Inserted {inserted} demo leads in {time.perf_counter() - started:.1f} s.")
 
 
@@ -394,8 +468,12 @@ async def _create_coordinator(database: Database, *, email: str, password: str, 
     )
 
 
-async def _demo_leads(database: Database, *, count: int, days: int) -> int:
-    return await insert_demo_leads(database=database, count=count, now=utc_now(), days=days)
+async def _demo_leads(
+    database: Database, *, count: int, days: int, progress: Callable[[int], None]
+) -> int:
+    return await insert_demo_leads(
+        database=database, count=count, now=utc_now(), days=days, progress=progress
+    )
 
 
 async def _has_coordinator(database: Database) -> bool:

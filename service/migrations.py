@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
 
 from service.settings import ROOT
+
+# The PostgreSQL advisory lock that upgrades take (any number that no one else uses).
+MIGRATION_LOCK = 7_311_260_001
 
 
 def alembic_config(database_url: str) -> Config:
@@ -45,3 +50,22 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str = "base") -> None:
     _outside_event_loop(lambda: command.downgrade(alembic_config(database_url), revision))
+
+
+@contextmanager
+def one_at_a_time(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, hold the migration lock while migrating: instances that start together
+    and each run `quote-desk db upgrade` wait for one another, and the later ones find the
+    schema already at head. (SQLite has one writer: a second upgrade waits on its lock.)"""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+    connection.commit()  # a session lock: held across the migrations' own transaction
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()

@@ -1,6 +1,7 @@
 """SQLAlchemy tables: leads, their consent proof and timeline, facilitators (their turns with a
-lead, their answers), the email outbox, scheduled work, privacy link requests, and the
-coordinator desk (accounts, sessions, sign-in throttling, audit, API tokens)."""
+lead, their answers), the email outbox, scheduled work, the mail workers' heartbeats, privacy
+link requests, and the coordinator desk (accounts, sessions, sign-in throttling, audit, API
+tokens)."""
 
 from __future__ import annotations
 
@@ -353,6 +354,23 @@ class PrivacyLinkRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     __table_args__ = (Index("ix_privacy_link_requests_key_created_at", "key", "created_at"),)
+
+
+class WorkerHeartbeat(Base):
+    """A mail worker's last sign of life, written as it polls, with the send attempts it made
+    by outcome since it started: any instance reads them (/readyz, /metrics), whichever process
+    sent. Rows stay after a worker stops, so the totals only grow."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    retried: Mapped[int] = mapped_column(Integer, default=0)
+    dead: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Coordinator(Base):

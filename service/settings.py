@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
+from email_validator import EmailNotValidError, validate_email
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -60,6 +62,16 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1"
     min_fill_seconds: float = 2.0
     redis_url: str | None = None
+    # Prefix of every key in Redis: two deployments (or a test run) can share one server.
+    redis_namespace: str = Field(default="quote-desk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+
+    # "auto": one JSON object per line in production, readable lines otherwise.
+    log_format: Literal["auto", "text", "json"] = "auto"
+    # GET /metrics answers a request with this Bearer token, or from an address in the list.
+    metrics_token: str | None = None
+    metrics_allow: str = ""
+    # /readyz is not ready once the mail worker has been silent this long (0: never).
+    worker_silent_seconds: float = Field(default=300, ge=0)
 
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
@@ -101,7 +113,31 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "QUOTE_DATABASE_URL must point at a durable database in production"
                 )
+            if self.metrics_token is not None and len(self.metrics_token) < 24:
+                raise ValueError(
+                    "QUOTE_METRICS_TOKEN must be a random value of at least 24 characters "
+                    "in production"
+                )
         return self
+
+    @field_validator("default_facilitator_email")
+    @classmethod
+    def _facilitator_address(cls, value: str | None) -> str | None:
+        # Checked as the facilitator it becomes is: refused here, not by every submit (a 500).
+        if value:
+            try:
+                validate_email(value.strip(), check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise ValueError(
+                    f"QUOTE_DEFAULT_FACILITATOR_EMAIL is not a usable address: {exc}"
+                ) from None
+        return value
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
 
     @field_validator("mail_retry_schedule")
     @classmethod
@@ -109,16 +145,26 @@ class Settings(BaseSettings):
         parse_durations(value)
         return value
 
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
     @property
     def rate_limit_rule(self) -> tuple[str, int] | None:
         """`10/minute` -> ("minute", 10); `0` disables."""
-        if self.rate_limit.strip() in ("", "0"):
-            return None
-        count, _, unit = self.rate_limit.partition("/")
-        unit = unit.strip() or "minute"
-        if unit not in ("second", "minute", "hour", "day"):
-            raise ValueError(f"QUOTE_RATE_LIMIT unit must be second, minute, hour or day: {unit}")
-        return unit, int(count)
+        return parse_rate_limit(self.rate_limit)
+
+    @property
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.metrics_allow)
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format == "auto":
+            return self.env is Env.production
+        return self.log_format == "json"
 
     @property
     def mail_retry_delays(self) -> tuple[timedelta, ...]:
@@ -169,3 +215,29 @@ def parse_durations(value: str) -> tuple[timedelta, ...]:
             )
         delays.append(timedelta(seconds=int(item[:-1]) * _UNITS[item[-1]]))
     return tuple(delays)
+
+
+def parse_rate_limit(value: str) -> tuple[str, int] | None:
+    if value.strip() in ("", "0"):
+        return None
+    count, _, unit = value.partition("/")
+    unit = unit.strip() or "minute"
+    if unit not in ("second", "minute", "hour", "day") or not count.strip().isdigit():
+        raise ValueError(
+            f"QUOTE_RATE_LIMIT looks like 10/minute (second, minute, hour or day), not {value!r}"
+        )
+    return unit, int(count)
+
+
+def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """`127.0.0.1, 10.0.0.0/8` -> the networks; an address alone is a network of one."""
+    networks = []
+    for item in value.split(","):
+        if item := item.strip():
+            try:
+                networks.append(ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"QUOTE_METRICS_ALLOW lists IP addresses or networks (10.0.0.0/8), not {item!r}"
+                ) from None
+    return tuple(networks)

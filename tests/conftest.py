@@ -21,8 +21,9 @@ from service.app import create_app
 from service.models import Base
 from service.settings import Settings
 
-pytest_plugins = ["tests.smtp", "tests.signed_in", "tests.answering"]
+pytest_plugins = ["tests.smtp", "tests.signed_in", "tests.answering", "tests.service_processes"]
 POSTGRES_URL = os.environ.get("QUOTE_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("QUOTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 KEPT_TABLES = {"legal_texts", "alembic_version"}
@@ -87,6 +88,43 @@ async def _empty_tables(url: str) -> None:
             if table.name not in KEPT_TABLES:
                 await conn.execute(delete(table))
     await engine.dispose()
+
+
+async def _redis_answers() -> bool:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        return bool(await client.ping())
+    except OSError:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def _forget_namespace(namespace: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{namespace}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_namespace() -> Iterator[str]:
+    """A Redis key namespace of this test's own (QUOTE_TEST_REDIS_URL, default the local
+    server), emptied afterwards; skipped without Redis, except under CI=true."""
+    if not blocking(_redis_answers()):
+        if IN_CI:
+            pytest.fail(f"CI=true requires Redis at {REDIS_URL}")
+        pytest.skip(f"Redis tests need a Redis server at {REDIS_URL} (QUOTE_TEST_REDIS_URL)")
+    namespace = f"quote-desk-test-{uuid.uuid4().hex[:10]}"
+    yield namespace
+    blocking(_forget_namespace(namespace))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,21 +6,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
+from litestar.testing import AsyncTestClient
 
 from service import migrations
 from service.cli import WithoutQueryString, main
-from service.models import Coordinator, Lead
+from service.content.documents import legal_texts
+from service.desk.demo import DEMO_USER_AGENT, FACILITATORS
+from service.models import Coordinator, Facilitator, Lead, OutboxMessage
 from service.settings import Settings
-from tests.factories import fetch_all, quote_data
+from tests.factories import add_facilitators, fetch_all, quote_data, stored_leads
+from tests.service_processes import StartProcess, service_env
 from tests.signed_in import sign_in
 from tests.smtp import free_port
 
@@ -175,15 +182,100 @@ async def test_created_admin_can_sign_in(settings: Settings, client) -> None:  #
     assert (await client.get("/desk/facilitators")).status_code == 200
 
 
-async def test_demo_data_inserts_leads_the_desk_lists(settings: Settings) -> None:
+async def test_demo_data_makes_complete_leads_the_desk_lists(
+    settings: Settings, desk: AsyncTestClient
+) -> None:
     result = await asyncio.to_thread(
         CliRunner().invoke, main, ["demo-data", "--leads", "120"], env=env(settings)
     )
     assert result.exit_code == 0, result.output
-    leads = await fetch_all(settings.database_url, Lead)
+    assert "Inserting demo leads" in result.output and "Inserted 120 demo leads" in result.output
+    leads = await stored_leads(settings.database_url)
     assert len(leads) == 120
     assert len({lead.reference for lead in leads}) == 120
     assert {lead.language for lead in leads} <= {"en", "fr", "nl", "de"}
+
+    # Routed to real facilitator rows (demo ones: there were none), consents against the
+    # stored legal texts and marked as demo, a timeline that tells the emails' and the
+    # pipeline's story, and an email in every outbox state.
+    facilitators = {f.id: f for f in await fetch_all(settings.database_url, Facilitator)}
+    emails = await fetch_all(settings.database_url, OutboxMessage)
+    texts = {kind: text.sha256 for kind, text in legal_texts().items()}
+    for lead in leads:
+        assert lead.facilitator_id in facilitators and facilitators[lead.facilitator_id].active
+        assert [(c.kind, c.legal_text.sha256) for c in lead.consents] == list(texts.items())
+        assert all(c.granted for c in lead.consents if c.kind != "marketing")
+        for consent in lead.consents:
+            assert ip_address(consent.ip) in ip_network("192.0.2.0/24")  # documentation only
+            assert consent.user_agent == DEMO_USER_AGENT
+        kinds = [e.kind for e in lead.events]
+        assert kinds[:2] == ["created", "routed"]
+        moves = [(e.data["from"], e.data["to"]) for e in lead.events if e.kind == "status_changed"]
+        assert [old for old, _ in moves] == ["new", *(new for _, new in moves)][: len(moves)]
+        assert (moves[-1][1] if moves else "new") == lead.status
+        mine = [m for m in emails if m.lead_id == lead.id]
+        reassigned = [e for e in lead.events if e.kind == "reassigned"]
+        assert sorted(m.kind for m in mine) == [
+            *["facilitator_new_lead"] * (1 + len(reassigned)),
+            "patient_confirmation",
+        ]
+        if reassigned:
+            assert reassigned[-1].data["to_facilitator_id"] == lead.facilitator_id
+        told = {e.data["outbox_id"] for e in lead.events if e.kind.startswith("email_")}
+        assert told == {m.id for m in mine if m.status in ("sent", "retry", "dead")}
+        assert [e.created_at for e in lead.events] == sorted(e.created_at for e in lead.events)
+    assert {m.status for m in emails} == {"pending", "sending", "sent", "retry", "dead"}
+    for message in emails:
+        if message.status in ("pending", "sending", "retry"):  # could still be sent
+            assert message.kind == "patient_confirmation"
+            assert message.recipient.endswith("@example.org")
+        if message.status in ("retry", "dead"):
+            assert message.last_error and message.last_error_code
+    assert {f.email for f in facilitators.values()} == {f["email"] for f in FACILITATORS}
+
+    page = await desk.get("/desk/leads")
+    assert page.status_code == 200 and leads[-1].reference in page.text
+    assert all(re.fullmatch(r"Q-[2-9A-HJKMNP-Z]{6}", lead.reference) for lead in leads)
+    found = await desk.get(f"/desk/leads?q={leads[0].reference.lower()}")  # as a person types it
+    assert re.findall(r'<a href="/desk/leads/[0-9a-f-]{36}">(Q-\w+)</a>', found.text) == [
+        leads[0].reference
+    ]
+    newest = await desk.get(f"/desk/leads/{leads[-1].id}")
+    assert newest.status_code == 200 and "192.0.2." in newest.text
+    assert DEMO_USER_AGENT in newest.text
+    export = await desk.get("/desk/leads/export.csv")
+    assert export.status_code == 200 and export.text.count("\n") > 120
+    # Each demo lead is a request the API would take as it is.
+    fields = ("full_name", "email", "phone", "country", "language", "contact_method")
+    fields += ("patient_relation", "treatment", "destination", "stroke_type", "stroke_date")
+    fields += ("medical_summary", "travel_window", "budget", "utm_source", "utm_medium")
+    for lead in leads[::7]:
+        request = {f: getattr(lead, f) for f in fields} | {
+            "consent_disclaimer": True,
+            "consent_health_data": True,
+        }
+        accepted = await desk.post("/api/v1/quotes", json=request)
+        assert accepted.status_code == 201, (request, accepted.text)
+
+
+async def test_demo_data_routes_to_the_facilitators_there_are(settings: Settings) -> None:
+    (clinic,) = await add_facilitators(
+        settings.database_url, {"name": "Only Clinic", "email": "only@clinic.example"}
+    )
+    result = await asyncio.to_thread(
+        CliRunner().invoke, main, ["demo-data", "--leads", "30"], env=env(settings)
+    )
+    assert result.exit_code == 0, result.output
+    assert {lead.facilitator_id for lead in await fetch_all(settings.database_url, Lead)} == {
+        clinic.id
+    }
+    assert len(await fetch_all(settings.database_url, Facilitator)) == 1
+
+
+def test_demo_data_refuses_production(settings: Settings) -> None:
+    production = {**env(settings), "QUOTE_ENV": "production", "QUOTE_SECRET_KEY": "s" * 48}
+    result = CliRunner().invoke(main, ["demo-data", "--leads", "5"], env=production)
+    assert result.exit_code != 0 and "refuses to run with QUOTE_ENV=production" in result.output
 
 
 def test_access_log_leaves_out_query_strings() -> None:
@@ -199,3 +291,49 @@ def test_access_log_leaves_out_query_strings() -> None:
     )
     assert WithoutQueryString().filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /desk/leads HTTP/1.1" 200'
+
+
+def test_run_with_workers_serves_from_several_processes_that_count_together(
+    own_sqlite_url: str, processes: StartProcess, tmp_path: Path
+) -> None:
+    port = free_port()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = service_env(
+        QUOTE_ENV="test",
+        QUOTE_DATABASE_URL=own_sqlite_url,
+        QUOTE_MAILER_ENABLED="false",
+        QUOTE_METRICS_ALLOW="127.0.0.1",
+        TMPDIR=str(scratch),
+    )
+    server = processes(["run", "--port", str(port), "--workers", "2"], env)
+    base = f"http://127.0.0.1:{port}"
+    server.wait_until_serving(base)
+    deadline = time.monotonic() + 60
+    while server.output().count("Application startup complete") < 2:
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.2)
+
+    def healthz_count() -> float:
+        with httpx.Client(base_url=base) as fresh:  # a new connection: either process answers
+            text = fresh.get("/metrics").text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("quote_http_request_duration_seconds_count")
+            and 'route="/healthz"' in line
+        )
+
+    # Both processes keep their counts in the shared directory, each in files of its own pid.
+    (shared,) = scratch.glob("quote-desk-metrics-*")
+    pids = {path.stem.rsplit("_", 1)[1] for path in shared.glob("*.db")}
+    assert len(pids) == 2, pids
+    before = healthz_count()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda _: httpx.get(f"{base}/healthz").status_code, range(40)))
+    assert codes == [200] * 40
+    # Whichever process answers the scrape answers for both.
+    assert [healthz_count() - before for _ in range(4)] == [40] * 4
+    assert server.stop() in (0, -signal.SIGTERM)
+    assert not list(scratch.glob("quote-desk-metrics-*"))  # the shared directory is removed
+    assert "died" not in server.output()  # no process killed by uvicorn while it started

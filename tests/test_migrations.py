@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,6 +21,7 @@ from service.cli import main
 from service.content.documents import legal_texts
 from service.models import Base
 from tests.conftest import BACKENDS, POSTGRES_URL, _admin, blocking
+from tests.service_processes import service_env
 
 
 async def _tables_and_diff(url: str) -> tuple[set[str], list[object]]:
@@ -63,7 +67,7 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
 def test_upgrade_chains_the_consent_records_already_stored(empty_database: str) -> None:
     """A database from before the consent chain: its records are chained by the upgrade, in
     the order they were stored, and `quote-desk consent verify` accepts them."""
-    migrations.upgrade(empty_database, "0a1f7a31a0ac")
+    migrations.upgrade(empty_database, "29b1f3c1766c")
     blocking(_store_before_the_chain(empty_database))
     migrations.upgrade(empty_database)
 
@@ -123,3 +127,31 @@ async def _store_before_the_chain(url: str) -> None:
                     )
                 )
     await engine.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (QUOTE_TEST_POSTGRES_URL)")
+def test_upgrades_started_together_both_succeed(tmp_path: Path) -> None:
+    """Instances that start together each run `quote-desk db upgrade`: they take turns."""
+    assert POSTGRES_URL
+    name = f"quote_desk_together_{uuid.uuid4().hex[:8]}"
+    blocking(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        env = service_env(QUOTE_DATABASE_URL=url)
+        upgrades = [
+            subprocess.Popen(
+                [sys.executable, "-m", "service", "db", "upgrade"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [upgrade.communicate(timeout=120)[0] for upgrade in upgrades]
+        assert [u.returncode for u in upgrades] == [0, 0, 0], "\n".join(outputs)
+        assert all("Database is up to date." in output for output in outputs)
+        tables, diff = blocking(_tables_and_diff(url))
+        assert {"leads", "outbox", "worker_heartbeats"} <= tables and diff == []
+    finally:
+        blocking(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

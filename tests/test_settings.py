@@ -26,3 +26,33 @@ def test_production_accepts_a_strong_secret() -> None:
 )
 def test_rate_limit(value: str, parsed: object) -> None:
     assert Settings(_env_file=None, rate_limit=value).rate_limit_rule == parsed  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("rate_limit", "5/fortnight", "QUOTE_RATE_LIMIT looks like 10/minute"),
+        ("rate_limit", "many/minute", "QUOTE_RATE_LIMIT looks like 10/minute"),
+        ("metrics_allow", "10.0.0.0/8, intranet", "not 'intranet'"),
+        ("default_facilitator_email", "desk@facilitator", "QUOTE_DEFAULT_FACILITATOR_EMAIL"),
+        ("redis_namespace", "quote desk", "redis_namespace"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_at_start_up(
+    setting: str, value: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(_env_file=None, **{setting: value})  # type: ignore[arg-type]
+
+
+def test_production_refuses_a_short_metrics_token() -> None:
+    with pytest.raises(ValidationError, match="QUOTE_METRICS_TOKEN"):
+        Settings(_env_file=None, env="production", secret_key="k" * 48, metrics_token="metrics")  # type: ignore[call-arg]
+
+
+def test_logs_are_json_in_production_unless_told() -> None:
+    strong = {"secret_key": "k" * 48, "_env_file": None}
+    assert Settings(env="production", **strong).json_logs  # type: ignore[arg-type]
+    assert not Settings(env="production", log_format="text", **strong).json_logs  # type: ignore[arg-type]
+    assert not Settings(**strong).json_logs  # type: ignore[arg-type]
+    assert Settings(log_format="json", **strong).json_logs  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 erased leads, and the requests for a fresh privacy link (counted to limit them).
 
 Revision ID: f82e437c27c2
-Revises: 0a1f7a31a0ac
+Revises: 29b1f3c1766c
 Create Date: 2026-11-24 15:30:53.222407
 """
 
@@ -17,7 +17,7 @@ from service.leads.consents import GENESIS, personal_hash, record_hash
 from service.models import UTCDateTime
 
 revision: str = "f82e437c27c2"
-down_revision: str | None = "0a1f7a31a0ac"
+down_revision: str | None = "29b1f3c1766c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

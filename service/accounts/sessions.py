@@ -193,14 +193,5 @@ def session_config(settings: Settings) -> DeskSessionConfig:
         httponly=True,
         samesite="lax",
         store=DESK_SESSION_STORE,
-        exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/schema"],
+        exclude=["^/static/", "^/healthz", "^/readyz", "^/metrics", "^/api/", "^/schema"],
     )
-
-
-def session_store(settings: Settings, database: Database) -> Store:
-    """Desk sessions live in Redis when QUOTE_REDIS_URL is set, else in the database."""
-    if settings.redis_url:
-        from litestar.stores.redis import RedisStore
-
-        return RedisStore.with_client(url=settings.redis_url).with_namespace(DESK_SESSION_STORE)
-    return DatabaseStore(database)

@@ -15,12 +15,12 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -102,26 +102,37 @@ def _link(row: dict[str, Any], prev_hash: str) -> dict[str, Any]:
     return linked
 
 
+def head(db: Session | Connection) -> str:
+    """The chain's last hash, for an append in this transaction: on PostgreSQL, first the lock
+    that queues appends until the transaction ends (two writes appending at once would both
+    read the same last record and fork the chain; SQLite has one writer at a time already)."""
+    bind = db if isinstance(db, Connection) else db.get_bind()
+    if bind.dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
+    last = db.scalar(select(Consent.record_hash).order_by(Consent.id.desc()).limit(1))
+    return last or GENESIS
+
+
+def link(records: Iterable[dict[str, Any]], *, prev: str) -> list[dict[str, Any]]:
+    """`records` linked one after the other from `prev`: inserted in this order (the ids follow
+    the chain), after `head` in the same transaction."""
+    linked = []
+    for row in records:
+        linked.append(_link(row, prev))
+        prev = linked[-1]["record_hash"]
+    return linked
+
+
 def append(session: Session, *, records: Sequence[dict[str, Any]]) -> None:
     """Link `records` after the chain's last record and insert them, in the caller's write.
 
-    Two writes appending at once would both read the same last record and fork the chain.
-    SQLite has one writer at a time already; on PostgreSQL a transaction-level advisory lock
-    queues the appends until each one's transaction ends, and the unique `prev_hash` refuses a
-    fork should anything bypass the lock. Callers append last, so the lock is held briefly.
+    The unique `prev_hash` refuses a fork should anything bypass `head`'s lock. Callers append
+    last, so the lock is held briefly (until the commit).
     """
     if not records:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
-    prev = session.scalar(select(Consent.record_hash).order_by(Consent.id.desc()).limit(1))
-    linked = []
-    for row in records:
-        linked.append(_link(row, prev or GENESIS))
-        prev = linked[-1]["record_hash"]
-    # One row per statement, in chain order: the ids follow the chain.
     table = Base.metadata.tables["consents"]
-    for row in linked:
+    for row in link(records, prev=head(session)):
         session.execute(insert(table), row)
 
 

@@ -22,6 +22,7 @@ from service.db import Database, DatabaseUnavailable
 from service.errors import RETRY_AFTER_SECONDS, NotFound
 from service.languages import LANGUAGES
 from service.leads import antispam, messages
+from service.leads.pipeline import LeadStatus
 from service.leads.schemas import (
     CONTACT_METHODS,
     PATIENT_RELATIONS,
@@ -32,6 +33,7 @@ from service.leads.schemas import (
     field_errors,
 )
 from service.leads.submit import LANDING_ARTICLE, Client, create_lead, find_by_reference
+from service.metrics import Refusal, submit_refused
 from service.settings import Settings
 
 FORM_FIELDS = (
@@ -182,6 +184,8 @@ class QuotePages(Controller):
                 submission=submission,
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
+        if stored.created and stored.lead.status == LeadStatus.spam:
+            submit_refused(Refusal.spam)
         return Redirect(
             request.app.route_reverse("quote:thanks", reference=stored.lead.reference),
             status_code=303,

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from service.db import announce
@@ -300,3 +301,40 @@ def forget(
             message.last_error = marker
         message.updated_at = now
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """The emails not sent (yet), by status, and how long the oldest due one has waited."""
+
+    counts: dict[str, int]
+    oldest_due_seconds: float
+
+
+BACKLOG_STATUSES = (PENDING, SENDING, RETRY, DEAD)
+
+
+async def backlog(*, session: AsyncSession, now: datetime) -> Backlog:
+    """Read along the status index only: `sent` rows, two per lead forever, are not counted."""
+    counts = {str(status): 0 for status in BACKLOG_STATUSES}
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_(BACKLOG_STATUSES))
+        .group_by(OutboxMessage.status)
+    )
+    counts |= {status: int(count) for status, count in rows.all()}
+    # Due since: its time for a pending or retry row, the end of its lease for a row whose
+    # worker died holding it.
+    waiting = await session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status.in_((PENDING, RETRY)), OutboxMessage.next_attempt_at <= now
+        )
+    )
+    abandoned = await session.scalar(
+        select(func.min(OutboxMessage.lease_expires_at)).where(
+            OutboxMessage.status == SENDING, OutboxMessage.lease_expires_at <= now
+        )
+    )
+    due = [at for at in (waiting, abandoned) if at is not None]
+    oldest = max(0.0, (now - min(due)).total_seconds()) if due else 0.0
+    return Backlog(counts=counts, oldest_due_seconds=oldest)

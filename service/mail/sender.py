@@ -76,6 +76,17 @@ class Connection:
             response = next(iter(refused.values()))
             raise _by_code(response.code, response.message)
 
+    async def probe(self, *, sender: str) -> None:
+        """Ask whether the server would take mail from `sender` (MAIL FROM, then RSET): the
+        session is usable, and nothing is sent."""
+        try:
+            await self._client.mail(sender)
+            await self._client.rset()
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _by_code(exc.code, exc.message) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise TransientSendError(None, _describe(exc)) from exc
+
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

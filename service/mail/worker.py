@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from service.clock import Clock, utc_now
 from service.db import Database, DatabaseUnavailable
 from service.mail import outbox
 from service.mail.alerts import queue_dead_email_alert
+from service.mail.heartbeat import Heart, beat
 from service.mail.outbox import Failure, OutboxStatus
 from service.mail.render import address_of, compose
 from service.mail.sender import Connection, PermanentSendError, SendError, SmtpSender
@@ -95,6 +97,23 @@ def record_outcome(
     return True
 
 
+def record_and_describe(
+    session: Session,
+    *,
+    message: OutboxMessage,
+    outcome: Outcome,
+    events: MailEvents,
+    settings: Settings,
+    now: datetime,
+) -> tuple[bool, str | None]:
+    """`record_outcome`, and what the email is about (a lead's reference) for the log line."""
+    recorded = record_outcome(
+        session, message=message, outcome=outcome, events=events, settings=settings, now=now
+    )
+    about, _ = events.about(session, message=message)
+    return recorded, about
+
+
 def release_all(session: Session, *, messages: list[OutboxMessage], now: datetime) -> None:
     for message in messages:
         outbox.release(session=session, message=message, now=now)
@@ -134,6 +153,9 @@ class Worker:
         self._task: asyncio.Task[None] | None = None
         # Rows this worker has claimed and not yet recorded: released if it has to stop.
         self._held: dict[int, OutboxMessage] = {}
+        # Its sign of life and attempts by outcome, written to the database as it polls.
+        self.heart = Heart(started_at=clock())
+        self._beaten_at: float | None = None
         # Mail queued by this process is sent at once, not at the next poll.
         database.on_commit(outbox.QUEUED, self.wake)
 
@@ -181,11 +203,31 @@ class Worker:
             except Exception:
                 # The database or the network failed outside a send; try again on the next turn.
                 logger.exception("mail worker: a batch failed")
+            await self._beat()
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.mail_poll_seconds)
+        await self._beat(final=True)
         logger.info("mail worker stopped")
+
+    async def _beat(self, *, final: bool = False) -> None:
+        """Say the worker is alive, at most once per poll interval (a busy worker is woken after
+        every submit; one write per wake would cost SQLite's writer as much as a submit)."""
+        now = time.monotonic()
+        if (
+            not final
+            and self._beaten_at
+            and now - self._beaten_at < self.settings.mail_poll_seconds
+        ):
+            return
+        try:
+            await self.database.write(beat, heart=self.heart, now=self.clock())
+        except Exception as exc:
+            # Not being able to say so does not stop the sending; /readyz will notice.
+            logger.warning("mail worker: heartbeat not written (%s)", type(exc).__name__)
+        else:
+            self._beaten_at = now
 
     async def drain(self) -> int:
         """Send everything due now over one SMTP connection: claim a batch, send it, and claim
@@ -197,6 +239,7 @@ class Worker:
             while not self._stopping:
                 claimed, reachable = await self._run_batch(smtp)
                 total += claimed
+                await self._beat()  # a long backlog is no silence
                 # A partial batch: nothing else was due (a commit wakes the worker again).
                 # An unreachable server: the rest waits for the next turn.
                 if claimed < limit or not reachable:
@@ -260,13 +303,15 @@ class Worker:
         return True
 
     async def _sent(self, message: OutboxMessage) -> None:
-        recorded = await self._record(message, Outcome(OutboxStatus.sent))
+        outcome = Outcome(OutboxStatus.sent)
+        recorded, about = await self._record(message, outcome)
         logger.info(
             "email sent: outbox #%d %s attempt %d%s",
             message.id,
             message.kind,
             message.attempts,
             "" if recorded else " (lease lost)",
+            extra=_attempt_fields(message, outcome, about=about, code=250, recorded=recorded),
         )
 
     async def _failed(self, message: OutboxMessage, error: SendError) -> None:
@@ -277,7 +322,7 @@ class Worker:
         else:
             delay = retry_delay(attempt=message.attempts, settings=self.settings, rng=self.rng)
             outcome = Outcome(OutboxStatus.retry, failure, next_attempt_at=self.clock() + delay)
-        await self._record(message, outcome)
+        recorded, about = await self._record(message, outcome)
         # Codes and ids only: the server's text can quote the recipient's address.
         logger.warning(
             "email %s: outbox #%d %s attempt %d, code %s",
@@ -286,15 +331,18 @@ class Worker:
             message.kind,
             message.attempts,
             error.code,
+            extra=_attempt_fields(
+                message, outcome, about=about, code=error.code, recorded=recorded
+            ),
         )
 
-    async def _record(self, message: OutboxMessage, outcome: Outcome) -> bool:
+    async def _record(self, message: OutboxMessage, outcome: Outcome) -> tuple[bool, str | None]:
         # Between the server's 250 and the commit of `sent`, a crash means the email goes out
         # again: that write goes before any submit waiting for SQLite's writer.
         sent = outcome.status is OutboxStatus.sent
         write = self.database.write_first if sent else self.database.write
-        recorded = await write(
-            record_outcome,
+        recorded, about = await write(
+            record_and_describe,
             message=message,
             outcome=outcome,
             events=self.events,
@@ -302,7 +350,8 @@ class Worker:
             now=self.clock(),
         )
         self._held.pop(message.id, None)
-        return recorded
+        self.heart.count(outcome.status)
+        return recorded, about
 
     async def _release_held(self) -> None:
         if not self._held:
@@ -340,3 +389,18 @@ class _Smtp:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _attempt_fields(
+    message: OutboxMessage, outcome: Outcome, *, about: str | None, code: int | None, recorded: bool
+) -> dict[str, object]:
+    """One send attempt for a structured log line: ids, kinds and codes, never an address."""
+    return {
+        "outbox_id": message.id,
+        "email_kind": message.kind,
+        "lead": about,
+        "attempt": message.attempts,
+        "outcome": str(outcome.status),
+        "smtp_code": code,
+        "recorded": recorded,
+    }

@@ -60,6 +60,7 @@ PUBLIC_ROUTES = {
     ("/respond/{token}", "POST"),
 }
 PUBLIC_PREFIXES = ("/schema", "/static")
+TOKEN_ROUTES = {"/metrics"}
 SAMPLE = {uuid.UUID: str(uuid.uuid4()), int: "1"}
 
 
@@ -88,6 +89,8 @@ async def test_every_non_public_route_refuses_anonymous_clients(client: AsyncTes
         response = await client.request(method, url, headers={"x-csrf-token": token})
         if path.startswith("/api/"):
             assert response.status_code == 401, (method, path, response.status_code)
+        elif path in TOKEN_ROUTES:  # a token or an allowed address (none in these settings)
+            assert response.status_code == 403, (method, path, response.status_code)
         else:
             assert path.startswith("/desk"), f"{method} {path} is neither public nor guarded"
             assert response.status_code == 303, (method, path, response.status_code)

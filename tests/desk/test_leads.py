@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import re
 from datetime import UTC, datetime, timedelta
 
 from litestar.testing import AsyncTestClient
+from markupsafe import escape
 
-from service.db import Database
-from service.desk.demo import insert_demo_leads
-from service.leads.export import BATCH
-from service.models import DeskAudit, LeadEvent, OutboxMessage
+from service.content.documents import legal_texts
+from service.leads.fields import country_name
+from service.models import LeadEvent, OutboxMessage
 from service.settings import Settings
 from tests.factories import (
+    COORDINATOR,
+    NOTE,
+    PEOPLE,
+    REFUSED_AGAIN,
+    complete_cast,
     facilitator_row,
     fetch_all,
     insert,
-    lead_row,
-    outbox_row,
+    insert_complete_leads,
+    quote_form,
     stored_leads,
+    submit_complete_lead,
     submit_form,
 )
 from tests.signed_in import csrf_token
@@ -36,59 +40,76 @@ def references(page: str) -> list[str]:
 async def test_list_shows_newest_first_with_counts(
     desk: AsyncTestClient, settings: Settings
 ) -> None:
-    await insert(
-        settings.database_url,
-        lead_row(reference="Q-OLD001", created_at=T0),
-        lead_row(reference="Q-NEW001", created_at=T0 + timedelta(hours=1), status="contacted"),
+    old, new = await insert_complete_leads(
+        settings.database_url, 2, times=[T0, T0 + timedelta(hours=1)]
     )
+    moved = await desk.post(
+        f"/desk/leads/{new.id}/status",
+        data={"status": "quoted"},
+        headers={"x-csrf-token": csrf_token(desk)},
+    )
+    assert moved.status_code == 303
     page = await desk.get("/desk/leads")
     assert page.status_code == 200
-    assert references(page.text) == ["Q-NEW001", "Q-OLD001"]
+    assert references(page.text) == [new.reference, old.reference]
     assert re.search(r'<span class="desk-count">1</span> contacted', page.text)
-    assert re.search(r'<span class="desk-count">1</span> new', page.text)
+    assert re.search(r'<span class="desk-count">1</span> quoted', page.text)
+    assert re.search(r'<span class="desk-count">0</span> new', page.text)
+    for made in (old, new):
+        assert escape(made.full_name) in page.text and escape(made.email) in page.text
 
 
 async def test_filters_and_search(desk: AsyncTestClient, settings: Settings) -> None:
-    clinic = facilitator_row(name="Brussels Clinic")
-    await insert(settings.database_url, clinic)
-    a = lead_row(
-        reference="Q-AAAAAA",
+    # Before any facilitator exists: a real unrouted lead, its confirmation still pending.
+    assert (
+        await submit_form(desk, form=quote_form(full_name="John Smith", language="en"))
+    ).status_code == 303
+    (unrouted,) = await stored_leads(settings.database_url)
+    clinic, other = (
+        await complete_cast(settings.database_url),
+        await complete_cast(settings.database_url),
+    )
+    (a,) = await insert_complete_leads(
+        settings.database_url,
+        cast=clinic,
+        times=[T0],
         full_name="Marie Dubois",
         email="marie@example.fr",
         language="fr",
-        created_at=T0,
-        facilitator_id=clinic.id,
-        status="quoted",
     )
-    b = lead_row(
-        reference="Q-BBBBBB",
+    (b,) = await insert_complete_leads(
+        settings.database_url,
+        cast=other,
+        times=[T0 + timedelta(days=3)],
         full_name="Jan Janssens",
         language="nl",
-        created_at=T0 + timedelta(days=3),
         treatment="Physiotherapy",
     )
-    c = lead_row(reference="Q-CCCCCC", full_name="John Smith", created_at=T0 + timedelta(days=5))
-    await insert(
-        settings.database_url, a, b, c, outbox_row(c, status="dead", last_error="550 no such user")
+    quoted = await desk.post(
+        f"/desk/leads/{a.id}/status",
+        data={"status": "quoted"},
+        headers={"x-csrf-token": csrf_token(desk)},
     )
+    assert quoted.status_code == 303
 
     async def refs(query: str) -> list[str]:
         page = await desk.get(f"/desk/leads?{query}")
         assert page.status_code == 200
         return references(page.text)
 
-    assert await refs("status=quoted") == ["Q-AAAAAA"]
-    assert await refs(f"facilitator={clinic.id}") == ["Q-AAAAAA"]
-    assert await refs("unrouted=1") == ["Q-CCCCCC", "Q-BBBBBB"]
-    assert await refs("language=nl") == ["Q-BBBBBB"]
-    assert await refs("treatment=Physiotherapy") == ["Q-BBBBBB"]
-    assert await refs("date_from=2026-10-02&date_to=2026-10-04") == ["Q-BBBBBB"]
-    assert await refs("dead_email=1") == ["Q-CCCCCC"]
-    assert await refs("q=dubois") == ["Q-AAAAAA"]
-    assert await refs("q=MARIE%40EXAMPLE") == ["Q-AAAAAA"]
-    assert await refs("q=marie%40EXAMPLE.FR") == ["Q-AAAAAA"]
-    assert await refs("q=BBBB") == ["Q-BBBBBB"]
-    assert await refs("q=q-bbbbbb") == ["Q-BBBBBB"]
+    assert await refs("status=quoted") == [a.reference]
+    assert await refs(f"facilitator={clinic.third.id}") == [a.reference]
+    assert await refs(f"facilitator={clinic.first.id}") == []  # routed there, then moved on
+    assert await refs("unrouted=1") == [unrouted.reference]
+    assert await refs("language=nl") == [b.reference]
+    assert await refs("treatment=Physiotherapy") == [b.reference]
+    assert await refs("date_from=2026-10-02&date_to=2026-10-04") == [b.reference]
+    assert await refs("dead_email=1") == [b.reference, a.reference]
+    assert await refs("q=dubois") == [a.reference]
+    assert await refs("q=MARIE%40EXAMPLE") == [a.reference]
+    assert await refs("q=marie%40EXAMPLE.FR") == [a.reference]
+    assert await refs(f"q={b.reference[3:7]}") == [b.reference]
+    assert await refs(f"q={b.reference.lower()}") == [b.reference]
     assert await refs("q=nobody") == []
 
 
@@ -96,9 +117,9 @@ async def test_keyset_pages_cover_every_lead_once(
     desk: AsyncTestClient, settings: Settings
 ) -> None:
     same_time = T0 + timedelta(days=1)
-    rows = [lead_row(created_at=T0 + timedelta(minutes=n)) for n in range(60)]
-    rows += [lead_row(created_at=same_time) for _ in range(5)]  # ties on created_at
-    await insert(settings.database_url, *rows)
+    times = [T0 + timedelta(minutes=n) for n in range(60)]
+    times += [same_time] * 5  # ties on created_at
+    await insert_complete_leads(settings.database_url, 65, times=times)
     seen: list[str] = []
     url = "/desk/leads"
     while True:
@@ -114,30 +135,45 @@ async def test_keyset_pages_cover_every_lead_once(
 async def test_lead_record_shows_fields_consent_text_emails_and_timeline(
     desk: AsyncTestClient, settings: Settings
 ) -> None:
-    await submit_form(desk)
+    cast = await complete_cast(settings.database_url)
+    await submit_complete_lead(desk, settings.database_url, cast=cast, patient=3)
     (lead,) = await stored_leads(settings.database_url)
-    await insert(
-        settings.database_url,
-        outbox_row(lead, status="dead", attempts=5, last_error="550 mailbox unavailable"),
-    )
     page = await desk.get(f"/desk/leads/{lead.id}")
     assert page.status_code == 200
     text = page.text
-    assert lead.reference in text and "Ana Peeters" in text and "+32470123456" in text
-    assert "Left side weakness since the stroke" in text
+    person = PEOPLE[3]
+    assert lead.reference in text and escape(person["full_name"]) in text
+    assert person["stored_phone"] in text and escape(person["medical_summary"]) in text
+    for field in ("utm_source", "utm_campaign", "utm_term", "utm_content", "referrer"):
+        assert escape(getattr(lead, field)) in text, field
+    assert escape(f"{cast.third.name} <{cast.third.email}>") in text
     for consent in lead.consents:
         assert consent.legal_text.sha256 in text and consent.legal_text.version in text
-    assert "550 mailbox unavailable" in text and "Retry now" in text
-    # The timeline speaks in sentences; countries and languages by name.
-    assert "Request received through the quote form" in text
-    assert "Not routed: no active facilitator serves this treatment" in text
-    assert "Belgium (BE)" in text and "Nederlands" in text
+        assert consent.legal_text.sha256 == legal_texts()[consent.kind].sha256
+    emails = re.findall(r'desk-mail-([a-z]+)">', text)
+    assert sorted(emails) == ["dead", "pending", "retry", "sending", "sent"]
+    assert escape(f"5.1.1 <{cast.first.email}>: Recipient address rejected") in text
+    assert escape(REFUSED_AGAIN) in text
+    assert text.count("Retry now") == 2  # the dead email and the one waiting to retry
+    for line in (
+        "Request received through the quote form",
+        f"Routed to {escape(cast.first.name)}: speaks",
+        "Status changed from “new” to “contacted”",
+        f"Reassigned to {escape(cast.second.name)}",
+        f"Reassigned to {escape(cast.third.name)}",
+        "The request to the facilitator was queued again by hand (it was retry)",
+        escape(NOTE),
+        "Confirmation sent to the patient (first attempt)",
+        "The request to the facilitator was given up (server answered 550) (second attempt)",
+        escape(f"{country_name(lead.country)} ({lead.country})"),
+    ):
+        assert line in text, line
+    assert text.count(COORDINATOR) == 5  # the retry, the move, the note, two reassignments
     assert "<script" not in text and "style=" not in text
 
 
 async def test_pipeline_moves_and_refuses(desk: AsyncTestClient, settings: Settings) -> None:
-    lead = lead_row()
-    await insert(settings.database_url, lead)
+    (lead,) = await insert_complete_leads(settings.database_url)  # contacted by now
     token = {"x-csrf-token": csrf_token(desk)}
     url = f"/desk/leads/{lead.id}"
 
@@ -145,11 +181,11 @@ async def test_pipeline_moves_and_refuses(desk: AsyncTestClient, settings: Setti
     assert refused.status_code == 303
     page = await desk.get(url)
     assert (
-        "A lead cannot move from “new” to “won”. Allowed next: contacted, spam, duplicate."
-        in page.text
+        "A lead cannot move from “contacted” to “won”. "
+        "Allowed next: quoted, lost, spam, duplicate." in page.text
     )
 
-    for status in ("contacted", "quoted", "won"):
+    for status in ("quoted", "won"):
         moved = await desk.post(f"{url}/status", data={"status": status}, headers=token)
         assert moved.status_code == 303
     page = await desk.get(url)
@@ -158,16 +194,15 @@ async def test_pipeline_moves_and_refuses(desk: AsyncTestClient, settings: Setti
     events = [
         e for e in await fetch_all(settings.database_url, LeadEvent) if e.kind == "status_changed"
     ]
-    assert [(e.data["from"], e.data["to"], e.actor) for e in events] == [
-        ("new", "contacted", "coco@example.org"),
-        ("contacted", "quoted", "coco@example.org"),
-        ("quoted", "won", "coco@example.org"),
+    assert sorted((e.id, e.data["from"], e.data["to"], e.actor) for e in events) == [
+        (events[0].id, "new", "contacted", COORDINATOR),
+        (events[1].id, "contacted", "quoted", "coco@example.org"),
+        (events[2].id, "quoted", "won", "coco@example.org"),
     ]
 
 
 async def test_notes_are_escaped(desk: AsyncTestClient, settings: Settings) -> None:
-    lead = lead_row()
-    await insert(settings.database_url, lead)
+    (lead,) = await insert_complete_leads(settings.database_url)
     note = "<script>alert(1)</script> called back, wants a quote"
     response = await desk.post(
         f"/desk/leads/{lead.id}/notes",
@@ -183,13 +218,10 @@ async def test_notes_are_escaped(desk: AsyncTestClient, settings: Settings) -> N
 async def test_reassign_queues_the_new_facilitators_email(
     desk: AsyncTestClient, settings: Settings
 ) -> None:
-    old, new = (
-        facilitator_row(name="Old Clinic"),
-        facilitator_row(name="New Clinic", email="new@clinic.example"),
-    )
-    await insert(settings.database_url, old, new)
-    lead = lead_row(facilitator_id=old.id)
-    await insert(settings.database_url, lead)
+    cast = await complete_cast(settings.database_url)
+    (lead,) = await insert_complete_leads(settings.database_url, cast=cast)
+    new = facilitator_row(name="New Clinic", email="new@clinic.example")
+    await insert(settings.database_url, new)
     response = await desk.post(
         f"/desk/leads/{lead.id}/reassign",
         data={"facilitator_id": str(new.id)},
@@ -204,78 +236,38 @@ async def test_reassign_queues_the_new_facilitators_email(
         if m.kind == "facilitator_new_lead" and m.recipient == "new@clinic.example"
     ]
     assert len(queued) == 1 and queued[0].status == "pending"
+    assert lead.full_name in queued[0].text  # rendered from the stored lead, every value
     (stored,) = await stored_leads(settings.database_url)
     assert stored.facilitator_id == new.id
+    (event,) = [e for e in stored.events if e.kind == "reassigned" and e.actor != COORDINATOR]
+    assert event.data["from_facilitator_id"] == cast.third.id
 
 
 async def test_retry_moves_a_dead_email_back_to_pending(
     desk: AsyncTestClient, settings: Settings
 ) -> None:
-    lead = lead_row()
-    dead = outbox_row(lead, status="dead", attempts=5, next_attempt_at=T0)
-    sent = outbox_row(lead, status="sent")
-    await insert(settings.database_url, lead, dead, sent)
+    (lead,) = await insert_complete_leads(settings.database_url)
+    before = {m.id: m for m in await fetch_all(settings.database_url, OutboxMessage)}
     token = {"x-csrf-token": csrf_token(desk)}
-    assert (await desk.post(f"/desk/emails/{dead.id}/retry", headers=token)).status_code == 303
-    assert (await desk.post(f"/desk/emails/{sent.id}/retry", headers=token)).status_code == 303
+    for state in ("dead", "sent", "pending", "sending"):
+        retried = await desk.post(f"/desk/emails/{lead.emails[state]}/retry", headers=token)
+        assert retried.status_code == 303, state
     rows = {m.id: m for m in await fetch_all(settings.database_url, OutboxMessage)}
-    assert rows[dead.id].status == "pending" and rows[dead.id].attempts == 5
-    assert rows[dead.id].next_attempt_at > T0
-    assert rows[sent.id].status == "sent"
+    dead = lead.emails["dead"]
+    assert rows[dead].status == "pending" and rows[dead].attempts == 2
+    assert rows[dead].next_attempt_at > before[dead].next_attempt_at
+    for state in ("sent", "pending", "sending", "retry"):  # only a failed email is retried
+        assert rows[lead.emails[state]].status == state
+        assert rows[lead.emails[state]].updated_at == before[lead.emails[state]].updated_at
     page = await desk.get(f"/desk/leads/{lead.id}")
-    assert "The confirmation to the patient was queued again by hand (it was dead)" in page.text
-
-
-async def test_export_streams_the_filter_as_safe_csv(
-    desk: AsyncTestClient, settings: Settings
-) -> None:
-    await insert(
-        settings.database_url,
-        lead_row(
-            reference="Q-EXP001",
-            full_name='=HYPERLINK("http://evil")',
-            language="fr",
-            budget="+100",
-            medical_summary="-2 days",
-            travel_window="@once",
-        ),
-        lead_row(reference="Q-EXP002", language="nl"),
-    )
-    response = await desk.get("/desk/leads/export.csv?language=fr")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [r["reference"] for r in rows] == ["Q-EXP001"]
-    assert rows[0]["full_name"] == '\'=HYPERLINK("http://evil")'
-    assert rows[0]["budget"] == "'+100" and rows[0]["medical_summary"] == "'-2 days"
-    assert rows[0]["travel_window"] == "'@once"
-    (audit,) = [
-        a for a in await fetch_all(settings.database_url, DeskAudit) if a.action != "sign_in"
-    ]
-    assert audit.action == "export_csv" and audit.actor == "coco@example.org"
-    assert audit.data == {"language": "fr"}
-
-
-async def test_export_crosses_batch_boundaries(desk: AsyncTestClient, settings: Settings) -> None:
-    database = Database(settings)
-    try:
-        await insert_demo_leads(database=database, count=BATCH + 7, now=datetime.now(UTC), seed=4)
-    finally:
-        await database.dispose()
-    response = await desk.get("/desk/leads/export.csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert len(rows) == BATCH + 7 == len({r["reference"] for r in rows})
-    stamps = [r["created_at"] for r in rows]
-    assert stamps == sorted(stamps, reverse=True)
+    assert "The request to the facilitator was queued again by hand (it was dead)" in page.text
 
 
 async def test_concurrent_actions_of_one_coordinator_all_land(
     desk: AsyncTestClient, settings: Settings
 ) -> None:
     """Several tabs at once: every action and its session update succeed."""
-    lead = lead_row()
-    await insert(settings.database_url, lead)
+    (lead,) = await insert_complete_leads(settings.database_url)
     token = {"x-csrf-token": csrf_token(desk)}
     responses = await asyncio.gather(
         *(
@@ -284,6 +276,10 @@ async def test_concurrent_actions_of_one_coordinator_all_land(
         )
     )
     assert [r.status_code for r in responses] == [303] * 6
-    notes = [e.data["text"] for e in await fetch_all(settings.database_url, LeadEvent)]
+    notes = [
+        e.data["text"]
+        for e in await fetch_all(settings.database_url, LeadEvent)
+        if e.kind == "note" and e.actor == "coco@example.org"
+    ]
     assert sorted(notes) == [f"note {n}" for n in range(6)]
     assert (await desk.get("/desk/leads")).status_code == 200

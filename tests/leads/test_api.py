@@ -7,11 +7,12 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import quote_data, stored_leads
+from tests.factories import PEOPLE, complete_values, quote_data, stored_leads
 
 
 async def test_create_returns_id_and_reference(client: AsyncTestClient, settings: Settings) -> None:
-    response = await client.post("/api/v1/quotes", json=quote_data(utm_source="partner-site"))
+    sent = complete_values(1, utm_source="partner-site")  # every field, with rich values
+    response = await client.post("/api/v1/quotes", json=sent)
     assert response.status_code == 201
     body = response.json()
     (lead,) = await stored_leads(settings.database_url)
@@ -22,6 +23,11 @@ async def test_create_returns_id_and_reference(client: AsyncTestClient, settings
         "health_data": True,
         "marketing": False,
     }
+    for field, value in sent.items():
+        if field == "phone":
+            value = PEOPLE[1]["stored_phone"]
+        if not field.startswith("consent_"):
+            assert getattr(lead, field) == value, field
 
 
 async def test_invalid_request_lists_field_errors(

@@ -17,7 +17,7 @@ from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, pa
 from service.facilitators import facilitator_choices
 from service.languages import LANGUAGES
 from service.leads import privacy, workflow
-from service.leads.export import csv_chunks, record_export
+from service.leads.export import open_csv, record_export
 from service.leads.fields import fields_of, shown
 from service.leads.pipeline import STATUSES
 from service.leads.queries import (
@@ -80,7 +80,7 @@ class DeskLeads(Controller):
             record_export, lead_filter=lead_filter, actor=coordinator.email, now=now
         )
         return Stream(
-            csv_chunks(database=database, lead_filter=lead_filter),
+            await open_csv(database=database, lead_filter=lead_filter),
             media_type="text/csv",  # litestar adds "; charset=utf-8"
             headers={
                 "Content-Disposition": (
@@ -125,7 +125,6 @@ class DeskLeads(Controller):
         now: NamedDependency[datetime],
     ) -> Redirect:
         new = (await form_of(request)).get("status", "")
-        counts.clear()
         await database.write(
             workflow.change_status,
             lead_id=lead_id,
@@ -133,6 +132,7 @@ class DeskLeads(Controller):
             actor=coordinator.email,
             now=now,
         )
+        await counts.clear()  # after the commit: a list read meanwhile cannot keep the old counts
         flash(request, messages.STATUS_CHANGED.format(new=new))
         return back_to(request, "desk:lead", lead_id=lead_id)
 

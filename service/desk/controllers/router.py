@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Response, Router
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect
 
 from service.accounts.access import AdminOnly, SignInRequired, current_coordinator, desk_guard
@@ -19,7 +19,7 @@ from service.desk.controllers.stats import DeskStats
 from service.desk.controllers.tokens import DeskTokens
 from service.desk.controllers.web import AnyRequest, back_to, flash, page
 from service.errors import Conflict, Refused
-from service.leads.queries import CountsCache
+from service.leads.queries import COUNTS_STORE, CountsCache
 from service.settings import Settings
 
 
@@ -50,8 +50,12 @@ def _refused(request: AnyRequest, exc: Refused | Conflict) -> Response[Any]:
     return back_to(request, "desk:leads")
 
 
+def _counts(request: AnyRequest, settings: NamedDependency[Settings]) -> CountsCache:
+    """The counts per status, in the app's shared store (Redis with QUOTE_REDIS_URL)."""
+    return CountsCache(ttl=settings.desk_counts_seconds, store=request.app.stores.get(COUNTS_STORE))
+
+
 def desk_router(settings: Settings) -> Router:
-    counts = CountsCache(ttl=settings.desk_counts_seconds)
     return Router(
         path="/desk",
         route_handlers=[
@@ -66,7 +70,7 @@ def desk_router(settings: Settings) -> Router:
         guards=[desk_guard],
         dependencies={
             "coordinator": Provide(current_coordinator, sync_to_thread=False),
-            "counts": Provide(lambda: counts, sync_to_thread=False, use_cache=True),
+            "counts": Provide(_counts, sync_to_thread=False),
         },
         exception_handlers={
             SignInRequired: _sign_in_redirect,
