@@ -20,7 +20,15 @@ from service.db import Database
 from service.leads.consents import GENESIS, append, new_record
 from service.models import Consent
 from service.settings import Settings
-from tests.factories import fetch_all, insert, lead_row, open_form, quote_form, submit_form
+from tests.factories import (
+    fetch_all,
+    insert,
+    insert_complete_leads,
+    lead_row,
+    open_form,
+    quote_form,
+    submit_form,
+)
 
 
 async def verify(settings: Settings, *args: str) -> Result:
@@ -221,3 +229,24 @@ async def test_the_database_refuses_a_second_record_on_the_same_predecessor(
     ).bindparams(id=first.id)
     with pytest.raises(Exception, match=r"(?i)unique"):
         await execute(settings, fork)
+
+
+async def test_demo_and_complete_leads_join_the_same_chain(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    """Every way consents are written (the submit, demo-data, the bulk test factory) links
+    them into one chain, whatever their order."""
+    await submit_form(client)
+    await insert_complete_leads(settings.database_url, count=3)
+    demo = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["demo-data", "--leads", "20"],
+        env={"QUOTE_DATABASE_URL": settings.database_url, "QUOTE_ENV": "test"},
+    )
+    assert demo.exit_code == 0, demo.output
+    await submit_form(client, quote_form(email="later@example.org"))
+
+    result = await verify(settings)
+    assert result.exit_code == 0, result.output
+    assert f"{3 * (1 + 3 + 20 + 1)} record(s)" in result.output
