@@ -14,6 +14,7 @@ from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
 from service.desk.controllers import desk_router
+from service.edge import Edge
 from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.api import LeadsApi
@@ -82,7 +83,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         stores=shared_stores(settings, database),
         csrf_config=settings.csrf_config(),
         template_config=settings.template_config(),
-        middleware=[session_config(settings).middleware, *middleware],
+        # The edge first: nothing else reads a request before it was checked.
+        middleware=[Edge, session_config(settings).middleware, *middleware],
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},
         logging_config=app_config(settings),

@@ -1,0 +1,177 @@
+"""The edge: what a request must be before the app reads it. Each rule lives here once, so a
+new route is covered without doing anything.
+
+What is cleaned and what is refused, and why:
+- a path with a control character is refused (400): no address of this site has one, and a
+  path names a thing, so a cleaned path could name another thing;
+- query values are cleaned (control characters dropped, bad UTF-8 replaced): links are copied,
+  shortened and mangled by mail clients, and the reader who follows one should still get the
+  article; a filter without an invisible character asks the same question;
+- form values are cleaned (control characters dropped, except tab and line breaks, which each
+  field's own rules judge, beside the field): they come from people, who cannot see an
+  invisible character and so could not fix it if told about it;
+- JSON is refused (400) when it has a control character in a string (lone surrogates msgspec
+  refuses itself): it comes from programs, whose authors can fix what they send, and quietly
+  changing their data would break their own checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+PATH_REFUSED = "The address contains control characters."
+JSON_CONTROL = "A text in the JSON has a control character, at {where}."
+
+# C0, DEL and C1: the characters nobody types and PostgreSQL (NUL) or a log reader trips on.
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROLS_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class Edge:
+    """ASGI middleware (outermost in the app's list): checks the path, cleans the query string
+    and reads, checks and replays the body before anything else sees the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            check_path(scope)
+            clean_query_string(scope)
+            if scope.get("method") in BODY_METHODS:
+                receive = await checked_body(scope, receive)
+        await self.app(scope, receive, send)
+
+
+def refused(status_code: int, detail: str) -> HTTPException:
+    return HTTPException(status_code=status_code, detail=detail)
+
+
+def check_path(scope: Scope) -> None:
+    if CONTROLS.search(scope["path"]):
+        raise refused(400, PATH_REFUSED)
+
+
+def clean_query_string(scope: Scope) -> None:
+    raw: bytes = scope.get("query_string", b"")
+    if not raw:
+        return
+    pairs, changed = [], not raw.isascii()
+    for part in raw.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        clean_name, name_changed = _clean_query_part(name)
+        clean_value, value_changed = _clean_query_part(value)
+        changed = changed or name_changed or value_changed
+        pairs.append((clean_name, clean_value))
+    if changed:
+        scope["query_string"] = urlencode(pairs, quote_via=quote).encode("ascii")
+
+
+def _clean_query_part(raw: bytes) -> tuple[str, bool]:
+    decoded = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", errors="replace")
+    cleaned = CONTROLS.sub("", decoded)
+    return cleaned, cleaned != decoded or "\ufffd" in decoded
+
+
+async def checked_body(scope: Scope, receive: Receive) -> Receive:
+    """The whole body, read, checked (or cleaned), and replayed to the app."""
+    body, disconnected = await _read_body(receive)
+    media_type, _ = content_type(scope)
+    if media_type == "application/x-www-form-urlencoded":
+        cleaned = clean_form(body)
+        if cleaned is not None:
+            body = cleaned
+            _set_headers(scope, {b"content-length": str(len(body)).encode()})
+    elif body:
+        check_text(body)
+    return _replay(body, disconnected, receive)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), True
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
+
+def _replay(body: bytes, disconnected: bool, receive: Receive) -> Receive:
+    request: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+    pending: list[ReceiveMessage] = [request]
+    if disconnected:
+        pending.append({"type": "http.disconnect"})
+
+    async def replay() -> ReceiveMessage:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def content_type(scope: Scope) -> tuple[str, dict[str, str]]:
+    value = (_header(scope, b"content-type") or "").split(";")
+    params = {}
+    for item in value[1:]:
+        key, _, param = item.partition("=")
+        params[key.strip().lower()] = param.strip().strip('"')
+    return value[0].strip().lower(), params
+
+
+def clean_form(body: bytes) -> bytes | None:
+    """The form re-encoded without control characters, or None when it had none."""
+    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+    cleaned = [(CONTROLS.sub("", name), CONTROLS_BUT_LINES.sub("", value)) for name, value in pairs]
+    if cleaned == pairs:
+        return None
+    return urlencode(cleaned).encode("ascii")
+
+
+def check_text(body: bytes) -> None:
+    """Any other body, when it is JSON, is free of control characters."""
+    try:
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return  # not JSON: the route answers for what it expected
+    check_json(data)
+
+
+def check_json(data: Any) -> None:
+    stack: list[tuple[Any, str]] = [(data, "$")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if CONTROLS_BUT_LINES.search(value):
+                raise refused(400, JSON_CONTROL.format(where=where))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if CONTROLS_BUT_LINES.search(key):
+                    raise refused(400, JSON_CONTROL.format(where=where))
+                stack.append((item, f"{where}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _set_headers(scope: Scope, values: Mapping[bytes, bytes]) -> None:
+    kept = [(k, v) for k, v in scope["headers"] if k.lower() not in values]
+    scope["headers"] = [*kept, *values.items()]

@@ -1,0 +1,126 @@
+"""The edge (service/edge.py): control characters, malformed bodies, body size, charsets and
+path integers, through the app on a real database; and log lines that input cannot forge."""
+
+from __future__ import annotations
+
+import json
+
+from litestar.testing import AsyncTestClient
+
+from service.settings import Settings
+from tests.factories import (
+    hidden_inputs,
+    open_form,
+    quote_data,
+    quote_form,
+    stored_leads,
+    submit_form,
+)
+from tests.signed_in import admin_client, api_token
+
+HTML = {"accept": "text/html"}
+
+
+# Control characters (NUL first: PostgreSQL cannot store it)
+
+
+async def test_controls_in_form_fields_nothing_validates_are_dropped_and_the_lead_kept(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    hidden = await open_form(client)
+    submission_id = hidden["submission_id"]
+    hidden |= {
+        "submission_id": submission_id[:8] + "\x00" + submission_id[8:],
+        "utm_source": "news\x00letter",
+        "utm_campaign": "stroke\x1b[31m-2026",
+        "referrer": "https://magazine.example/\x00belgium",
+    }
+    response = await submit_form(client, hidden=hidden)
+    assert response.status_code == 303
+    (lead,) = await stored_leads(settings.database_url)
+    assert lead.submission_id == submission_id
+    assert (lead.utm_source, lead.utm_campaign) == ("newsletter", "stroke[31m-2026")
+    assert lead.referrer == "https://magazine.example/belgium"
+
+
+async def test_invisible_controls_a_patient_pasted_are_dropped_line_breaks_are_judged_by_field(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    form = quote_form(
+        full_name="Ana\x00 Peeters\x7f",
+        medical_summary="Left side weakness.\x0c\r\nWalks with a cane.\x00",
+    )
+    assert (await submit_form(client, form)).status_code == 303
+    (lead,) = await stored_leads(settings.database_url)
+    assert lead.full_name == "Ana Peeters"
+    assert lead.medical_summary == "Left side weakness.\r\nWalks with a cane."
+
+    refused = await submit_form(client, quote_form(full_name="Ana\r\nBcc: x@example.org"))
+    assert refused.status_code == 400
+    assert "Your name cannot contain line breaks or control characters." in refused.text
+
+
+async def test_controls_in_query_values_are_dropped(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    hidden = await open_form(client, "/?utm_source=news%00letter&utm_medium=e%0Amail%E2%80")
+    assert hidden["utm_source"] == "newsletter"
+    assert hidden["utm_medium"] == "email\ufffd"
+    async with admin_client(settings) as admin:
+        page = await admin.get("/desk/leads?q=ana%00&status=new%00", headers=HTML)
+        assert page.status_code == 200
+        token = await api_token(admin)
+        listed = await admin.get(
+            "/api/v1/leads?q=%00ana", headers={"authorization": f"Bearer {token}"}
+        )
+        assert listed.status_code == 200 and listed.json()["leads"] == []
+
+
+async def test_a_path_with_a_control_character_is_refused(client: AsyncTestClient) -> None:
+    for path in ("/quote/thanks/Q-ABC%00", "/quote/thanks/Q-ABC%0AX", "/static/app.css%00.txt"):
+        response = await client.get(path, headers=HTML)
+        assert response.status_code == 400, path
+        assert "Something in the request was not right" in response.text
+    api = await client.get("/quote/thanks/Q-ABC%00")
+    assert (
+        api.status_code == 400
+        and api.json()["detail"] == "The address contains control characters."
+    )
+
+
+async def test_sign_in_with_a_nul_in_the_email_is_an_ordinary_failure(
+    client: AsyncTestClient,
+) -> None:
+    page = await client.get("/desk/sign-in")
+    token = hidden_inputs(page.text)["_csrf_token"]
+    response = await client.post(
+        "/desk/sign-in",
+        data={"_csrf_token": token, "email": "ada\x00@example.org", "password": "x" * 12},
+    )
+    assert response.status_code == 400
+    assert "That email and password do not match an active account." in response.text
+
+
+async def test_json_with_a_control_character_or_lone_surrogate_is_refused_and_nothing_stored(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    for field, value in (
+        ("utm_source", "partner\x00"),
+        ("submission_id", "abc\x1b"),
+        ("referrer", "https://partner.example/\x7f"),
+        ("full_name", "Ana \ud800Peeters"),  # a lone surrogate: not text at all
+    ):
+        response = await client.post(
+            "/api/v1/quotes",
+            content=json.dumps(quote_data(**{field: value})).encode(),
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 400, field
+        if field != "full_name":
+            assert f"at $.{field}" in response.json()["detail"]
+    assert await stored_leads(settings.database_url) == []
+    # Line breaks are the fields' business: 422 with the field's own message.
+    multiline = await client.post(
+        "/api/v1/quotes", json=quote_data(medical_summary="one\r\ntwo\tthree")
+    )
+    assert multiline.status_code == 201
