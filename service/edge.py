@@ -10,9 +10,10 @@ What is cleaned and what is refused, and why:
 - form values are cleaned (control characters dropped, except tab and line breaks, which each
   field's own rules judge, beside the field): they come from people, who cannot see an
   invisible character and so could not fix it if told about it;
-- JSON is refused (400) when it has a control character in a string (lone surrogates msgspec
-  refuses itself): it comes from programs, whose authors can fix what they send, and quietly
-  changing their data would break their own checks.
+- JSON is refused (400) when it is not UTF-8, nests too deep, or has a control character in a
+  string (lone surrogates msgspec refuses itself): it comes from programs, whose authors can
+  fix what they send, and quietly changing their data would break their own checks;
+- an integer in a path beyond what an id column holds is a 404: no such row can exist.
 """
 
 from __future__ import annotations
@@ -24,12 +25,17 @@ from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode
 
 import msgspec
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
+MAX_JSON_DEPTH = 32
+# Every integer id is an INTEGER column (32 bits on PostgreSQL).
+ID_RANGE = range(-(2**31), 2**31)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 PATH_REFUSED = "The address contains control characters."
+NOT_UTF8 = "The request is not UTF-8 text; send it in UTF-8."
+JSON_TOO_DEEP = f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
 JSON_CONTROL = "A text in the JSON has a control character, at {where}."
 
 # C0, DEL and C1: the characters nobody types and PostgreSQL (NUL) or a log reader trips on.
@@ -60,6 +66,18 @@ def refused(status_code: int, detail: str) -> HTTPException:
 def check_path(scope: Scope) -> None:
     if CONTROLS.search(scope["path"]):
         raise refused(400, PATH_REFUSED)
+    for value in scope.get("path_params", {}).values():
+        if isinstance(value, int) and not isinstance(value, bool) and value not in ID_RANGE:
+            raise NotFoundException
+
+
+def as_id(value: str | None) -> int | None:
+    """A query or form value read as a row id: None unless it is ASCII digits an id column
+    can hold (`"²".isdigit()` is true, and int() refuses it)."""
+    if value and len(value) <= 10 and value.isascii() and value.isdigit():
+        number = int(value)
+        return number if number in ID_RANGE else None
+    return None
 
 
 def clean_query_string(scope: Scope) -> None:
@@ -141,18 +159,26 @@ def clean_form(body: bytes) -> bytes | None:
 
 
 def check_text(body: bytes) -> None:
-    """Any other body, when it is JSON, is free of control characters."""
+    """Any other body is text: UTF-8, and when it is JSON, shallow and free of controls."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise refused(400, NOT_UTF8) from None
     try:
         data = msgspec.json.decode(body)
-    except (msgspec.DecodeError, ValueError, RecursionError):
+    except RecursionError:
+        raise refused(400, JSON_TOO_DEEP) from None
+    except (msgspec.DecodeError, ValueError):
         return  # not JSON: the route answers for what it expected
     check_json(data)
 
 
 def check_json(data: Any) -> None:
-    stack: list[tuple[Any, str]] = [(data, "$")]
+    stack: list[tuple[Any, int, str]] = [(data, 0, "$")]
     while stack:
-        value, where = stack.pop()
+        value, depth, where = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise refused(400, JSON_TOO_DEEP)
         if isinstance(value, str):
             if CONTROLS_BUT_LINES.search(value):
                 raise refused(400, JSON_CONTROL.format(where=where))
@@ -160,9 +186,9 @@ def check_json(data: Any) -> None:
             for key, item in value.items():
                 if CONTROLS_BUT_LINES.search(key):
                     raise refused(400, JSON_CONTROL.format(where=where))
-                stack.append((item, f"{where}.{key}"))
+                stack.append((item, depth + 1, f"{where}.{key}"))
         elif isinstance(value, list):
-            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+            stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -8,6 +8,7 @@ import json
 from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
+from tests.desk.conftest import csrf_token
 from tests.factories import (
     hidden_inputs,
     open_form,
@@ -124,3 +125,39 @@ async def test_json_with_a_control_character_or_lone_surrogate_is_refused_and_no
         "/api/v1/quotes", json=quote_data(medical_summary="one\r\ntwo\tthree")
     )
     assert multiline.status_code == 201
+
+
+# Malformed requests: each a 4xx, never a 500
+
+
+async def test_json_nested_a_thousand_deep_is_refused(client: AsyncTestClient) -> None:
+    deep = b'{"full_name": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    response = await client.post(
+        "/api/v1/quotes", content=deep, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The JSON is nested more than 32 levels deep."
+    shallow = quote_data(utm_source=None) | {"extra": [[[["kept shallow"]]]]}
+    assert (await client.post("/api/v1/quotes", json=shallow)).status_code == 201
+
+
+async def test_json_that_is_not_utf8_is_refused(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    body = json.dumps(quote_data(full_name="Zoë Müller"), ensure_ascii=False).encode("latin-1")
+    response = await client.post(
+        "/api/v1/quotes", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["detail"]
+    assert await stored_leads(settings.database_url) == []
+
+
+async def test_an_integer_in_a_path_no_id_can_reach_is_a_404(settings: Settings) -> None:
+    async with admin_client(settings) as admin:
+        token = {"x-csrf-token": csrf_token(admin)}
+        for huge in ("99999999999999999999", "2147483648", "-2147483649"):
+            assert (await admin.get(f"/desk/mail/{huge}", headers=HTML)).status_code == 404
+            retry = await admin.post(f"/desk/emails/{huge}/retry", headers=token | HTML)
+            assert retry.status_code == 404, huge
+        assert (await admin.get("/desk/mail/2147483647", headers=HTML)).status_code == 404
