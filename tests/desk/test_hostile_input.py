@@ -6,11 +6,17 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
-from tests.signed_in import csrf_token
 from tests.factories import facilitator_row, insert
+from tests.signed_in import csrf_token
 
 HTML = {"accept": "text/html"}
 HUGE = "99999999999999999999"
+
+
+async def test_mail_log_pages_from_numbers_no_id_can_be(admin: AsyncTestClient) -> None:
+    for before in (HUGE, "2147483648", "%C2%B2", "-1"):
+        page = await admin.get(f"/desk/mail?before={before}", headers=HTML)
+        assert page.status_code == 200, before
 
 
 async def test_enabling_a_facilitator_that_does_not_exist_is_a_404(
