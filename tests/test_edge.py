@@ -8,7 +8,6 @@ import json
 from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
-from tests.desk.conftest import csrf_token
 from tests.factories import (
     hidden_inputs,
     open_form,
@@ -17,7 +16,7 @@ from tests.factories import (
     stored_leads,
     submit_form,
 )
-from tests.signed_in import admin_client, api_token
+from tests.signed_in import admin_client, api_token, csrf_token
 
 HTML = {"accept": "text/html"}
 

@@ -6,11 +6,28 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
-from tests.factories import facilitator_row, insert
+from tests.factories import facilitator_row, insert, lead_row
 from tests.signed_in import csrf_token
 
 HTML = {"accept": "text/html"}
 HUGE = "99999999999999999999"
+
+
+async def test_lead_filters_ignore_numbers_and_dates_no_row_can_have(
+    admin: AsyncTestClient, settings: Settings
+) -> None:
+    await insert(settings.database_url, lead_row(reference="Q-KEPT22"))
+    for query in (
+        f"facilitator={HUGE}",
+        "facilitator=2147483648",
+        "facilitator=%C2%B2",  # "²": str.isdigit() says yes, int() says no
+        "date_to=9999-12-31",
+        "date_from=9999-12-31&date_to=9999-12-31",
+    ):
+        page = await admin.get(f"/desk/leads?{query}", headers=HTML)
+        assert page.status_code == 200, query
+        export = await admin.get(f"/desk/leads/export.csv?{query}")
+        assert export.status_code == 200, query
 
 
 async def test_mail_log_pages_from_numbers_no_id_can_be(admin: AsyncTestClient) -> None:
