@@ -157,7 +157,7 @@ class Cursor:
             if created_at.tzinfo is None:
                 return None
             return cls(created_at=created_at.astimezone(UTC), id=uuid.UUID(hex=ident))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a cursor, or a time outside the calendar
             return None
 
     def condition(self) -> ColumnElement[bool]:

@@ -3,6 +3,9 @@ the calendar's end, cursors that do not decode; each answered like any bad filte
 
 from __future__ import annotations
 
+import base64
+import uuid
+
 from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
@@ -28,6 +31,17 @@ async def test_lead_filters_ignore_numbers_and_dates_no_row_can_have(
         assert page.status_code == 200, query
         export = await admin.get(f"/desk/leads/export.csv?{query}")
         assert export.status_code == 200, query
+
+
+async def test_a_lead_cursor_at_the_calendars_edge_starts_from_the_top(
+    admin: AsyncTestClient, settings: Settings
+) -> None:
+    await insert(settings.database_url, lead_row(reference="Q-KEPT22"))
+    for stamp in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        raw = f"{stamp}|{uuid.uuid4().hex}".encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        page = await admin.get(f"/desk/leads?after={cursor}", headers=HTML)
+        assert page.status_code == 200 and "Q-KEPT22" in page.text, stamp
 
 
 async def test_mail_log_pages_from_numbers_no_id_can_be(admin: AsyncTestClient) -> None:
