@@ -8,8 +8,9 @@ import uuid
 
 from litestar.testing import AsyncTestClient
 
+from service.models import LeadEvent
 from service.settings import Settings
-from tests.factories import facilitator_row, insert, lead_row
+from tests.factories import facilitator_row, fetch_all, insert, lead_row
 from tests.signed_in import csrf_token
 
 HTML = {"accept": "text/html"}
@@ -48,6 +49,23 @@ async def test_mail_log_pages_from_numbers_no_id_can_be(admin: AsyncTestClient) 
     for before in (HUGE, "2147483648", "%C2%B2", "-1"):
         page = await admin.get(f"/desk/mail?before={before}", headers=HTML)
         assert page.status_code == 200, before
+
+
+async def test_reassigning_to_a_number_no_facilitator_has_is_refused_with_the_reason(
+    admin: AsyncTestClient, settings: Settings
+) -> None:
+    lead = lead_row()
+    await insert(settings.database_url, lead)
+    for chosen in (HUGE, "2147483648", "²"):
+        response = await admin.post(
+            f"/desk/leads/{lead.id}/reassign",
+            data={"facilitator_id": chosen},
+            headers={"x-csrf-token": csrf_token(admin)},
+        )
+        assert response.status_code == 303, chosen
+        page = await admin.get(response.headers["location"])
+        assert "Choose an active facilitator." in page.text
+    assert [e.kind for e in await fetch_all(settings.database_url, LeadEvent)] == []
 
 
 async def test_enabling_a_facilitator_that_does_not_exist_is_a_404(
