@@ -14,7 +14,7 @@ from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
 from service.desk.controllers import desk_router
-from service.edge import Edge
+from service.edge import MAX_BODY_BYTES, Edge
 from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.api import LeadsApi
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         # The edge first: nothing else reads a request before it was checked.
         middleware=[Edge, session_config(settings).middleware, *middleware],
         response_headers=SECURITY_HEADERS,
+        request_max_body_size=MAX_BODY_BYTES,  # the edge enforces it first; this is the backstop
         exception_handlers={Exception: handle_exception},
         logging_config=app_config(settings),
         openapi_config=OpenAPIConfig(

@@ -13,6 +13,7 @@ What is cleaned and what is refused, and why:
 - JSON is refused (400) when it is not UTF-8, nests too deep, or has a control character in a
   string (lone surrogates msgspec refuses itself): it comes from programs, whose authors can
   fix what they send, and quietly changing their data would break their own checks;
+- a body over MAX_BODY_BYTES is refused (413), with or without a Content-Length;
 - an integer in a path beyond what an id column holds is a 404: no such row can exist.
 """
 
@@ -28,12 +29,15 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
+# The largest form a patient can fill in is under 50 KiB, even in four-byte characters.
+MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 # Every integer id is an INTEGER column (32 bits on PostgreSQL).
 ID_RANGE = range(-(2**31), 2**31)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 PATH_REFUSED = "The address contains control characters."
+BODY_TOO_LARGE = f"The request is larger than {MAX_BODY_BYTES // 1024} KiB."
 NOT_UTF8 = "The request is not UTF-8 text; send it in UTF-8."
 JSON_TOO_DEEP = f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
 JSON_CONTROL = "A text in the JSON has a control character, at {where}."
@@ -104,8 +108,8 @@ def _clean_query_part(raw: bytes) -> tuple[str, bool]:
 
 
 async def checked_body(scope: Scope, receive: Receive) -> Receive:
-    """The whole body, read, checked (or cleaned), and replayed to the app."""
-    body, disconnected = await _read_body(receive)
+    """The whole body, read within the limit, checked (or cleaned), and replayed to the app."""
+    body, disconnected = await _read_body(scope, receive)
     media_type, _ = content_type(scope)
     if media_type == "application/x-www-form-urlencoded":
         cleaned = clean_form(body)
@@ -117,13 +121,21 @@ async def checked_body(scope: Scope, receive: Receive) -> Receive:
     return _replay(body, disconnected, receive)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+async def _read_body(scope: Scope, receive: Receive) -> tuple[bytes, bool]:
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise refused(413, BODY_TOO_LARGE)
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return b"".join(chunks), True
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:  # a chunked body has no Content-Length to trust
+            raise refused(413, BODY_TOO_LARGE)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks), False
 

@@ -4,10 +4,19 @@ path integers, through the app on a real database; and log lines that input cann
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
 
+import httpx
+import pytest
+import uvicorn
 from litestar.testing import AsyncTestClient
 
+from service.app import create_app
 from service.settings import Settings
+from tests.browser.conftest import _free_port
+from tests.conftest import make_settings
 from tests.factories import (
     hidden_inputs,
     open_form,
@@ -19,6 +28,27 @@ from tests.factories import (
 from tests.signed_in import admin_client, api_token, csrf_token
 
 HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def live_server(database_url: str) -> Iterator[str]:
+    """The app behind a real uvicorn on a free port: real HTTP, real chunked bodies."""
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(make_settings(database_url)), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 # Control characters (NUL first: PostgreSQL cannot store it)
@@ -160,3 +190,58 @@ async def test_an_integer_in_a_path_no_id_can_reach_is_a_404(settings: Settings)
             retry = await admin.post(f"/desk/emails/{huge}/retry", headers=token | HTML)
             assert retry.status_code == 404, huge
         assert (await admin.get("/desk/mail/2147483647", headers=HTML)).status_code == 404
+
+
+# Body size: 64 KiB for every route, with or without a Content-Length
+
+
+async def test_a_form_over_64_kib_is_refused_with_413_and_nothing_stored(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    form = quote_form(medical_summary="x" * (65 * 1024))
+    response = await submit_form(client, form, headers=HTML)
+    assert response.status_code == 413
+    assert "too large" in response.text
+    assert await stored_leads(settings.database_url) == []
+    # The largest form a patient can fill in (4,000 four-byte characters) still goes through.
+    assert (await submit_form(client, quote_form(medical_summary="🧠" * 4000))).status_code == 303
+
+
+async def test_json_over_64_kib_is_refused_with_413(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    response = await client.post("/api/v1/quotes", json=quote_data(budget="9" * 70_000))
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The request is larger than 64 KiB."
+    assert await stored_leads(settings.database_url) == []
+
+
+def test_a_real_server_refuses_a_chunked_form_over_64_kib(live_server: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"full_name=Ana&medical_summary="
+        for _ in range(80):
+            yield b"x" * 1024
+
+    with httpx.Client(base_url=live_server) as http:
+        http.get("/")  # the CSRF cookie
+        response = http.post(
+            "/quote",
+            content=chunks(),
+            headers={
+                "content-type": "application/x-www-form-urlencoded",
+                "x-csrf-token": http.cookies["quote_csrf"],
+                "accept": "text/html",
+            },
+        )
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 413
+
+
+async def test_desk_forms_have_the_same_limit(client: AsyncTestClient) -> None:
+    page = await client.get("/desk/sign-in")
+    token = hidden_inputs(page.text)["_csrf_token"]
+    response = await client.post(
+        "/desk/sign-in",
+        data={"_csrf_token": token, "email": "ada@example.org", "password": "p" * 70_000},
+    )
+    assert response.status_code == 413
