@@ -9,7 +9,9 @@ What is cleaned and what is refused, and why:
   article; a filter without an invisible character asks the same question;
 - form values are cleaned (control characters dropped, except tab and line breaks, which each
   field's own rules judge, beside the field): they come from people, who cannot see an
-  invisible character and so could not fix it if told about it;
+  invisible character and so could not fix it if told about it; a form in a declared charset
+  is decoded by it, one that is not UTF-8 and declares nothing is refused (400), and multipart
+  bodies are refused (415): no form here takes files;
 - JSON is refused (400) when it is not UTF-8, nests too deep, or has a control character in a
   string (lone surrogates msgspec refuses itself): it comes from programs, whose authors can
   fix what they send, and quietly changing their data would break their own checks;
@@ -19,6 +21,7 @@ What is cleaned and what is refused, and why:
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -38,7 +41,9 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 PATH_REFUSED = "The address contains control characters."
 BODY_TOO_LARGE = f"The request is larger than {MAX_BODY_BYTES // 1024} KiB."
-NOT_UTF8 = "The request is not UTF-8 text; send it in UTF-8."
+NOT_UTF8 = "The request is not UTF-8 text; send it in UTF-8 (or declare its charset)."
+CHARSET_UNKNOWN = "The request's charset is not one this site reads; send UTF-8."
+MULTIPART_REFUSED = "Send forms as application/x-www-form-urlencoded: no form here takes files."
 JSON_TOO_DEEP = f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
 JSON_CONTROL = "A text in the JSON has a control character, at {where}."
 
@@ -110,12 +115,20 @@ def _clean_query_part(raw: bytes) -> tuple[str, bool]:
 async def checked_body(scope: Scope, receive: Receive) -> Receive:
     """The whole body, read within the limit, checked (or cleaned), and replayed to the app."""
     body, disconnected = await _read_body(scope, receive)
-    media_type, _ = content_type(scope)
+    media_type, params = content_type(scope)
+    if body and media_type == "multipart/form-data":
+        raise refused(415, MULTIPART_REFUSED)
     if media_type == "application/x-www-form-urlencoded":
-        cleaned = clean_form(body)
+        cleaned = clean_form(body, params.get("charset", "utf-8"))
         if cleaned is not None:
             body = cleaned
-            _set_headers(scope, {b"content-length": str(len(body)).encode()})
+            _set_headers(
+                scope,
+                {
+                    b"content-type": b"application/x-www-form-urlencoded",
+                    b"content-length": str(len(body)).encode(),
+                },
+            )
     elif body:
         check_text(body)
     return _replay(body, disconnected, receive)
@@ -161,11 +174,19 @@ def content_type(scope: Scope) -> tuple[str, dict[str, str]]:
     return value[0].strip().lower(), params
 
 
-def clean_form(body: bytes) -> bytes | None:
-    """The form re-encoded without control characters, or None when it had none."""
-    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+def clean_form(body: bytes, charset: str) -> bytes | None:
+    """The form re-encoded as UTF-8 without control characters, or None when it already was."""
+    try:
+        codec = codecs.lookup(charset).name
+    except LookupError:
+        raise refused(415, CHARSET_UNKNOWN) from None
+    try:
+        text = body.decode(codec)
+        pairs = parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict")
+    except UnicodeError:
+        raise refused(400, NOT_UTF8) from None
     cleaned = [(CONTROLS.sub("", name), CONTROLS_BUT_LINES.sub("", value)) for name, value in pairs]
-    if cleaned == pairs:
+    if codec == "utf-8" and text.isascii() and cleaned == pairs:
         return None
     return urlencode(cleaned).encode("ascii")
 

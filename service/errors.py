@@ -63,6 +63,10 @@ PAGES = {
         "Your request is too large",
         "Please go back, shorten the longest text and send it again.",
     ),
+    415: (
+        "This kind of request is not accepted",
+        "Please go back, reload the page and send the form again.",
+    ),
     429: ("Too many requests", "Please wait a minute, then try again."),
     500: (
         "Something went wrong on our side",

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -245,3 +246,56 @@ async def test_desk_forms_have_the_same_limit(client: AsyncTestClient) -> None:
         data={"_csrf_token": token, "email": "ada@example.org", "password": "p" * 70_000},
     )
     assert response.status_code == 413
+
+
+# Charsets and form encodings
+
+
+async def test_a_form_in_a_declared_charset_is_stored_as_the_patient_wrote_it(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    form = await open_form(client) | quote_form(full_name="Zoë Müller", budget="€ 20.000")
+    latin1 = urlencode(form | {"budget": "20.000 EUR"}, encoding="latin-1").encode("ascii")
+    headers = {"content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1"}
+    assert (await client.post("/quote", content=latin1, headers=headers)).status_code == 303
+
+    form = await open_form(client) | quote_form(full_name="Zoë Müller", budget="€ 20.000")
+    raw = "&".join(f"{k}={v}" for k, v in form.items() if "&" not in v).encode("cp1252")
+    headers = {"content-type": "application/x-www-form-urlencoded; charset=windows-1252"}
+    assert (await client.post("/quote", content=raw, headers=headers)).status_code == 303
+
+    first, second = await stored_leads(settings.database_url)
+    assert first.full_name == second.full_name == "Zoë Müller"
+    assert (first.budget, second.budget) == ("20.000 EUR", "€ 20.000")
+
+
+async def test_a_form_that_is_not_utf8_and_says_nothing_is_refused(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    form = await open_form(client) | quote_form(full_name="Zoë Müller")
+    latin1 = urlencode(form, encoding="latin-1").encode("ascii")
+    headers = {"content-type": "application/x-www-form-urlencoded", **HTML}
+    response = await client.post("/quote", content=latin1, headers=headers)
+    assert response.status_code == 400
+    assert "Something in the request was not right" in response.text
+    assert await stored_leads(settings.database_url) == []
+    # UTF-8, percent-encoded or as raw bytes, is read as it is.
+    form = await open_form(client) | quote_form(full_name="Zoë Müller")
+    raw = "&".join(f"{k}={v}" for k, v in form.items() if "&" not in v).encode()
+    assert (await client.post("/quote", content=raw, headers=headers)).status_code == 303
+    assert [lead.full_name for lead in await stored_leads(settings.database_url)] == ["Zoë Müller"]
+
+
+async def test_unknown_charsets_and_multipart_bodies_are_refused_with_415(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    form = await open_form(client) | quote_form()
+    unknown = await client.post(
+        "/quote",
+        content=urlencode(form).encode(),
+        headers={"content-type": "application/x-www-form-urlencoded; charset=klingon", **HTML},
+    )
+    assert unknown.status_code == 415 and "reload the page and send the form again" in unknown.text
+    multipart = await client.post("/quote", data=form | {"utm_source": "x\x00"}, files={"f": b"x"})
+    assert multipart.status_code == 415
+    assert await stored_leads(settings.database_url) == []
