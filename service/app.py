@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -14,7 +14,7 @@ from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
 from service.desk.controllers import desk_router
-from service.edge import MAX_BODY_BYTES, Edge
+from service.edge import MAX_BODY_BYTES, Edge, security_headers
 from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.api import LeadsApi
@@ -25,17 +25,6 @@ from service.logs import app_config
 from service.metrics import RequestObserver, metrics
 from service.settings import Settings
 from service.stores import shared_stores, submit_rate_limit
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-SECURITY_HEADERS = [
-    ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
@@ -85,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         template_config=settings.template_config(),
         # The edge first: nothing else reads a request before it was checked.
         middleware=[Edge, session_config(settings).middleware, *middleware],
-        response_headers=SECURITY_HEADERS,
+        before_send=[security_headers(settings)],
         request_max_body_size=MAX_BODY_BYTES,  # the edge enforces it first; this is the backstop
         exception_handlers={Exception: handle_exception},
         logging_config=app_config(settings),
