@@ -14,7 +14,7 @@ from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
 from service.desk.controllers import desk_router
-from service.edge import MAX_BODY_BYTES, Edge, security_headers
+from service.edge import MAX_BODY_BYTES, Edge, escaped, security_headers
 from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.api import LeadsApi
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         before_send=[security_headers(settings)],
         request_max_body_size=MAX_BODY_BYTES,  # the edge enforces it first; this is the backstop
         exception_handlers={Exception: handle_exception},
-        logging_config=app_config(settings),
+        logging_config=escaped(app_config(settings)),
         openapi_config=OpenAPIConfig(
             title="Quote Desk",
             version="1",

@@ -1,5 +1,6 @@
-"""The edge: what a request must be before the app reads it, and the headers every response
-carries. Each rule lives here once, so a new route is covered without doing anything.
+"""The edge: what a request must be before the app reads it, the headers every response
+carries, and log lines that input cannot forge. Each rule lives here once, so a new route is
+covered without doing anything.
 
 What is cleaned and what is refused, and why:
 - a path with a control character is refused (400): no address of this site has one, and a
@@ -22,6 +23,7 @@ What is cleaned and what is refused, and why:
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +32,7 @@ from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode
 import msgspec
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.logging.config import LoggingConfig
 from litestar.types import (
     ASGIApp,
     BeforeMessageSendHookHandler,
@@ -276,3 +279,80 @@ def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
             message["headers"] = headers
 
     return add
+
+
+# Logs: a request's text can hold a line break followed by what reads like a log line.
+_LOG_ESCAPED = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_LOG_ESCAPED_BUT_NEWLINE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    return _SHORT.get(char) or (
+        f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    )
+
+
+def escape_for_log(text: str) -> str:
+    return _LOG_ESCAPED.sub(_visible, text)
+
+
+def _indented(text: str) -> str:
+    """A traceback keeps its lines, each indented: only a record starts at the margin."""
+    return "\n".join(
+        "    " + line for line in _LOG_ESCAPED_BUT_NEWLINE.sub(_visible, text).split("\n")
+    )
+
+
+def _escaped_arg(value: Any) -> Any:
+    if isinstance(value, str):
+        return escape_for_log(value)
+    if value is None or isinstance(value, int | float):
+        return value
+    text = str(value)
+    return escape_for_log(text) if _LOG_ESCAPED.search(text) else value
+
+
+class EscapeControls(logging.Filter):
+    """On every log handler: control and bidirectional characters in a record's message and
+    arguments become visible escapes (\\n, \\x00, \\u202e), and every line of a traceback is
+    indented, so no text from a request can start a line that reads like a record of its own."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.__dict__.get("_escaped"):  # one record, several handlers
+            return True
+        record.__dict__["_escaped"] = True
+        if isinstance(record.msg, str):
+            record.msg = escape_for_log(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_escaped_arg(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _escaped_arg(arg) for key, arg in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _indented(record.exc_text)
+        if record.stack_info:
+            record.stack_info = _indented(record.stack_info)
+        return True
+
+
+LOG_FILTER = {"escape_controls": {"()": EscapeControls}}
+
+
+def escaped(config: LoggingConfig) -> LoggingConfig:
+    """litestar's logging config (the root logger, where the app's loggers write), with every
+    handler escaped."""
+    config.filters = {**(config.filters or {}), **LOG_FILTER}
+    config.handlers = {
+        name: {**handler, "filters": [*handler.get("filters", []), *LOG_FILTER]}
+        for name, handler in config.handlers.items()
+    }
+    return config

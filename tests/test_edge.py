@@ -3,18 +3,24 @@ path integers, through the app on a real database; and log lines that input cann
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging.config
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 import uvicorn
+import uvicorn.config
+from litestar import Request, post
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.cli import log_config
 from service.settings import Settings
 from tests.browser.conftest import _free_port
 from tests.conftest import make_settings
@@ -299,3 +305,60 @@ async def test_unknown_charsets_and_multipart_bodies_are_refused_with_415(
     multipart = await client.post("/quote", data=form | {"utm_source": "x\x00"}, files={"f": b"x"})
     assert multipart.status_code == 415
     assert await stored_leads(settings.database_url) == []
+
+
+# Logs: a request's text cannot start a line that reads like a log record
+
+FORGED = 'INFO:     127.0.0.1:4242 - "GET /desk/leads HTTP/1.1" 200 OK'
+
+
+@post("/test/fail-with", include_in_schema=False)
+async def fail_with(request: Request[Any, Any, Any]) -> None:
+    """Registered only in this test's app: fails with the posted text in the exception."""
+    text = (await request.form()).get("text", "")
+    raise ValueError(f"cannot read {text!s}")
+
+
+async def test_an_error_log_with_request_text_in_it_cannot_forge_a_line(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(settings)
+    app.register(fail_with)
+    async with AsyncTestClient(app=app) as client:
+        await client.get("/")  # the CSRF cookie
+        response = await client.post(
+            "/test/fail-with",
+            data={"text": f"x\n{FORGED}\r\n{FORGED}\u2028{FORGED}"},
+            headers={"x-csrf-token": client.cookies["quote_csrf"]},
+        )
+    assert response.status_code == 500
+    logged = await _stderr_until(capsys, "cannot read")
+    at_margin = [line for line in logged.splitlines() if line and not line[0].isspace()]
+    assert at_margin and not any(line.startswith("INFO:") for line in at_margin), logged
+    assert "\\r" in logged and "\\u2028" + FORGED in logged
+
+
+async def _stderr_until(capsys: pytest.CaptureFixture[str], needle: str) -> str:
+    """What the app logged (litestar logs from a thread): read until the needle shows."""
+    seen = ""
+    deadline = time.monotonic() + 5
+    while needle not in seen and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        seen += capsys.readouterr().err
+    await asyncio.sleep(0.1)
+    return seen + capsys.readouterr().err
+
+
+def test_the_servers_log_config_escapes_what_it_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    logging.config.dictConfig(log_config())
+    try:
+        logging.getLogger("uvicorn.error").error("bad header %s", f"x\n{FORGED}\x1b[2K")
+        access = logging.getLogger("uvicorn.access")
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", f"/\r\n{FORGED}", "1.1", 200)
+    finally:
+        logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
+    captured = capsys.readouterr()
+    (error,) = captured.err.splitlines()
+    (request_line,) = captured.out.splitlines()
+    assert error.startswith("ERROR:") and "\\n" + FORGED + "\\x1b[2K" in error
+    assert request_line.startswith("INFO:") and "\\r\\n" + FORGED in request_line
