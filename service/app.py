@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.datastructures import State
-from litestar.di import Provide
+from litestar import Litestar, get
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import File
 from litestar.static_files import create_static_files_router
 
 from service.accounts.sessions import session_config
@@ -25,6 +26,21 @@ from service.logs import app_config
 from service.metrics import RequestObserver, metrics
 from service.settings import Settings
 from service.stores import shared_stores, submit_rate_limit
+
+
+@get(
+    "/favicon.ico",
+    include_in_schema=False,
+    sync_to_thread=False,
+    cache_control=CacheControlHeader(max_age=86400),
+)
+def favicon(settings: NamedDependency[Settings]) -> File:
+    """Browsers ask for it at the root; it is kept with the other static files."""
+    return File(
+        settings.static_dir / "favicon.ico",
+        media_type="image/x-icon",
+        content_disposition_type="inline",
+    )
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
@@ -58,6 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
             healthz,
             readyz,
             metrics,
+            favicon,
             create_static_files_router(path="/static", directories=[settings.static_dir]),
         ],
         dependencies={

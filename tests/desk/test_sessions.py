@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 
-from tests.desk.conftest import csrf_token
+from tests.signed_in import csrf_token
 
 
 async def test_signing_out_deletes_the_session_cookie(desk: AsyncTestClient) -> None:
