@@ -17,7 +17,9 @@ What is cleaned and what is refused, and why:
   string (lone surrogates msgspec refuses itself): it comes from programs, whose authors can
   fix what they send, and quietly changing their data would break their own checks;
 - a body over MAX_BODY_BYTES is refused (413), with or without a Content-Length;
-- an integer in a path beyond what an id column holds is a 404: no such row can exist.
+- an integer in a path beyond what an id column holds is a 404: no such row can exist, and so
+  is a path segment longer than a file name can be (the static files would fail on it);
+- a path over MAX_PATH characters is refused (414).
 """
 
 from __future__ import annotations
@@ -49,11 +51,14 @@ from service.settings import Env, Settings
 # The largest form a patient can fill in is under 50 KiB, even in four-byte characters.
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
+MAX_PATH = 2000
+MAX_SEGMENT = 255  # NAME_MAX: the longest file name
 # Every integer id is an INTEGER column (32 bits on PostgreSQL).
 ID_RANGE = range(-(2**31), 2**31)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 PATH_REFUSED = "The address contains control characters."
+PATH_TOO_LONG = f"The address is longer than {MAX_PATH} characters."
 BODY_TOO_LARGE = f"The request is larger than {MAX_BODY_BYTES // 1024} KiB."
 NOT_UTF8 = "The request is not UTF-8 text; send it in UTF-8 (or declare its charset)."
 CHARSET_UNKNOWN = "The request's charset is not one this site reads; send UTF-8."
@@ -99,8 +104,13 @@ def refused(status_code: int, detail: str) -> HTTPException:
 
 
 def check_path(scope: Scope) -> None:
-    if CONTROLS.search(scope["path"]):
+    path = scope["path"]
+    if CONTROLS.search(path):
         raise refused(400, PATH_REFUSED)
+    if len(path) > MAX_PATH:
+        raise refused(414, PATH_TOO_LONG)
+    if any(len(segment.encode()) > MAX_SEGMENT for segment in path.split("/")):
+        raise NotFoundException
     for value in scope.get("path_params", {}).values():
         if isinstance(value, int) and not isinstance(value, bool) and value not in ID_RANGE:
             raise NotFoundException

@@ -199,6 +199,14 @@ async def test_an_integer_in_a_path_no_id_can_reach_is_a_404(settings: Settings)
         assert (await admin.get("/desk/mail/2147483647", headers=HTML)).status_code == 404
 
 
+async def test_a_path_longer_than_any_file_name_is_not_found(client: AsyncTestClient) -> None:
+    for path in ("/static/" + "x" * 300, "/static/" + "9" * 256 + "/app.css"):
+        assert (await client.get(path, headers=HTML)).status_code == 404, path
+    too_long = await client.get("/static/" + "a/" * 1000 + "app.css")
+    assert too_long.status_code == 414
+    assert (await client.get("/static/app.css")).status_code == 200
+
+
 # Body size: 64 KiB for every route, with or without a Content-Length
 
 
