@@ -36,22 +36,17 @@ HOSTILE = [
     "9" * 400,
     "1e309",
     "%C2%B2",  # "²": str.isdigit() says yes, int() says no
-    "%EF%BC%91",  # a full-width "1"
     "%00",
     "a%00b",
     "%0D%0ASet-Cookie:%20x=1",
     "%E2%80%AE%E2%80%8B",  # right-to-left override, zero-width space
     "%FF%FE",  # not UTF-8
-    "%2E%2E",
     "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
-    "..%5C..%5Cwindows",
     "Zo%C3%AB%20%F0%9F%A7%A0",
     "x" * 3000,
     "%25",
     "9999-12-31",
     "0001-01-01",
-    "true",
-    "%5B%5D",
     "%27%20OR%201%3D1%20--",
 ]
 BASE_QUERY_NAMES = {"q", "status", "after", "before", "cursor", "limit", "next", "from"}
