@@ -22,9 +22,8 @@ from litestar.testing import AsyncTestClient
 
 from service.settings import ROOT, Settings
 from tests.conftest import make_settings
-from tests.desk.conftest import csrf_token
 from tests.factories import facilitator_row, insert, open_form, outbox_row, submit_form
-from tests.signed_in import admin_client, api_token
+from tests.signed_in import admin_client, api_token, csrf_token
 
 # Raw URL text, put into the path or query as it is (already percent-encoded where needed).
 HOSTILE = [
