@@ -3,23 +3,26 @@ carries, and log lines that input cannot forge. Each rule lives here once, so a 
 covered without doing anything.
 
 What is cleaned and what is refused, and why:
-- a path with a control character is refused (400): no address of this site has one, and a
-  path names a thing, so a cleaned path could name another thing;
+- a control character in a path value becomes U+FFFD: the value then names nothing, and the
+  route answers as for any unknown name, with its own page (dropping it could name another
+  thing; refusing here would hide the route's page, such as an answer link's "not valid");
 - query values are cleaned (control characters dropped, bad UTF-8 replaced): links are copied,
   shortened and mangled by mail clients, and the reader who follows one should still get the
   article; a filter without an invisible character asks the same question;
 - form values are cleaned (control characters dropped, except tab and line breaks, which each
-  field's own rules judge, beside the field): they come from people, who cannot see an
-  invisible character and so could not fix it if told about it; a form in a declared charset
-  is decoded by it, one that is not UTF-8 and declares nothing is refused (400), and multipart
-  bodies are refused (415): no form here takes files;
+  field's own rules judge, beside the field): they come from people, who paste invisible
+  characters (a word processor's line break is a vertical tab) and could not fix what they
+  cannot see. NUL is the exception, refused (400): no keyboard or paste sends it, only a
+  program, and that one can be told. A form that is not UTF-8 is refused, never guessed: 415
+  when it declares another charset, 400 when its bytes are not UTF-8 (browsers send this
+  site's forms in UTF-8); multipart bodies get 415 (400 when their bytes are not UTF-8): no
+  form here takes files;
 - JSON is refused (400) when it is not UTF-8, nests too deep, or has a control character in a
   string (lone surrogates msgspec refuses itself): it comes from programs, whose authors can
   fix what they send, and quietly changing their data would break their own checks;
 - a body over MAX_BODY_BYTES is refused (413), with or without a Content-Length;
 - an integer in a path beyond what an id column holds is a 404: no such row can exist, and so
-  is a path segment longer than a file name can be (the static files would fail on it);
-- a path over MAX_PATH characters is refused (414).
+  is a file path with a part longer than a file name can be (the file system fails on it).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import codecs
 import logging
 import re
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode
 
@@ -51,18 +55,16 @@ from service.settings import Env, Settings
 # The largest form a patient can fill in is under 50 KiB, even in four-byte characters.
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
-MAX_PATH = 2000
-MAX_SEGMENT = 255  # NAME_MAX: the longest file name
+MAX_FILE_NAME = 255  # NAME_MAX, in bytes
 # Every integer id is an INTEGER column (32 bits on PostgreSQL).
 ID_RANGE = range(-(2**31), 2**31)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-PATH_REFUSED = "The address contains control characters."
-PATH_TOO_LONG = f"The address is longer than {MAX_PATH} characters."
 BODY_TOO_LARGE = f"The request is larger than {MAX_BODY_BYTES // 1024} KiB."
-NOT_UTF8 = "The request is not UTF-8 text; send it in UTF-8 (or declare its charset)."
-CHARSET_UNKNOWN = "The request's charset is not one this site reads; send UTF-8."
+NOT_UTF8 = "The request is not UTF-8 text; send it in UTF-8."
+CHARSET_REFUSED = "Send forms in UTF-8 (browsers do, without declaring a charset)."
 MULTIPART_REFUSED = "Send forms as application/x-www-form-urlencoded: no form here takes files."
+FORM_NUL = "The form contains a NUL character, which no keyboard types."
 JSON_TOO_DEEP = f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
 JSON_CONTROL = "A text in the JSON has a control character, at {where}."
 
@@ -104,16 +106,24 @@ def refused(status_code: int, detail: str) -> HTTPException:
 
 
 def check_path(scope: Scope) -> None:
-    path = scope["path"]
-    if CONTROLS.search(path):
-        raise refused(400, PATH_REFUSED)
-    if len(path) > MAX_PATH:
-        raise refused(414, PATH_TOO_LONG)
-    if any(len(segment.encode()) > MAX_SEGMENT for segment in path.split("/")):
-        raise NotFoundException
-    for value in scope.get("path_params", {}).values():
+    """The route's path values, as parsed: each names something that can exist, or nothing."""
+    params = dict(scope.get("path_params", {}))  # litestar caches the parsed dict: a copy
+    for name, value in params.items():
         if isinstance(value, int) and not isinstance(value, bool) and value not in ID_RANGE:
             raise NotFoundException
+        if isinstance(value, str):
+            if _is_file_path(scope, name) and any(
+                len(part.encode()) > MAX_FILE_NAME for part in value.split("/")
+            ):
+                raise NotFoundException
+            params[name] = CONTROLS.sub("\ufffd", value)
+    scope["path_params"] = params
+
+
+def _is_file_path(scope: Scope, name: str) -> bool:
+    handler = scope.get("route_handler")
+    field = handler.parsed_fn_signature.parameters.get(name) if handler else None
+    return field is not None and field.is_subclass_of(PurePath)
 
 
 def as_id(value: str | None) -> int | None:
@@ -153,6 +163,7 @@ async def checked_body(scope: Scope, receive: Receive) -> Receive:
     body, disconnected = await _read_body(scope, receive)
     media_type, params = content_type(scope)
     if body and media_type == "multipart/form-data":
+        _require_utf8(body)  # the bytes are wrong before the type is
         raise refused(415, MULTIPART_REFUSED)
     if media_type == "application/x-www-form-urlencoded":
         cleaned = clean_form(body, params.get("charset", "utf-8"))
@@ -211,28 +222,36 @@ def content_type(scope: Scope) -> tuple[str, dict[str, str]]:
 
 
 def clean_form(body: bytes, charset: str) -> bytes | None:
-    """The form re-encoded as UTF-8 without control characters, or None when it already was."""
+    """The form without control characters, or None when it had none; NUL is refused."""
     try:
-        codec = codecs.lookup(charset).name
+        utf8 = codecs.lookup(charset).name == "utf-8"
     except LookupError:
-        raise refused(415, CHARSET_UNKNOWN) from None
+        utf8 = False
+    if not utf8:
+        raise refused(415, CHARSET_REFUSED)
     try:
-        text = body.decode(codec)
-        pairs = parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict")
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeError:
         raise refused(400, NOT_UTF8) from None
+    if any("\x00" in name or "\x00" in value for name, value in pairs):
+        raise refused(400, FORM_NUL)
     cleaned = [(CONTROLS.sub("", name), CONTROLS_BUT_LINES.sub("", value)) for name, value in pairs]
-    if codec == "utf-8" and text.isascii() and cleaned == pairs:
+    if text.isascii() and cleaned == pairs:
         return None
     return urlencode(cleaned).encode("ascii")
 
 
-def check_text(body: bytes) -> None:
-    """Any other body is text: UTF-8, and when it is JSON, shallow and free of controls."""
+def _require_utf8(body: bytes) -> None:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
         raise refused(400, NOT_UTF8) from None
+
+
+def check_text(body: bytes) -> None:
+    """Any other body is text: UTF-8, and when it is JSON, shallow and free of controls."""
+    _require_utf8(body)
     try:
         data = msgspec.json.decode(body)
     except RecursionError:

@@ -63,7 +63,6 @@ PAGES = {
         "Your request is too large",
         "Please go back, shorten the longest text and send it again.",
     ),
-    414: ("This address is too long", "Please go back and follow a link of this site."),
     415: (
         "This kind of request is not accepted",
         "Please go back, reload the page and send the form again.",

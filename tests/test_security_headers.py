@@ -60,7 +60,7 @@ async def test_public_responses_of_every_kind(client: AsyncTestClient) -> None:
         "405": await client.get("/quote", headers=HTML),
         "403 (CSRF)": await client.post("/quote", data=quote_form(), headers=HTML),
         "401": await client.get("/api/v1/leads"),
-        "400 (the edge)": await client.get("/quote/thanks/Q-%00", headers=HTML),
+        "400 (the edge)": await client.post("/api/v1/quotes", content=b'{"a": "\\u0000"}'),
         "413": await client.post("/api/v1/quotes", content=b"x" * 70_000),
         "415": await client.post("/quote", files={"f": b"x"}, headers=HTML),
         "422": await client.post("/api/v1/quotes", json={}),
