@@ -44,6 +44,7 @@ PUBLIC_ROUTES = {
     ("/api/v1/quotes", "POST"),
     ("/healthz", "GET"),
     ("/readyz", "GET"),
+    ("/favicon.ico", "GET"),
     ("/desk/sign-in", "GET"),
     ("/desk/sign-in", "POST"),
     # A facilitator's personal link: the signed token in the path is the credential.
