@@ -13,19 +13,27 @@ from datetime import datetime
 HONEYPOT_FIELD = "website"
 
 
-def _signature(secret: str, stamp: str) -> str:
-    return hmac.new(secret.encode(), f"form_ts:{stamp}".encode(), hashlib.sha256).hexdigest()[:20]
+def _signature(secret: str, stamp: str, submission_id: str) -> str:
+    message = f"form_ts:{stamp}:{submission_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:20]
 
 
-def sign_render_time(*, secret: str, now: datetime) -> str:
+def sign_render_time(*, secret: str, now: datetime, submission_id: str) -> str:
+    """The page's render time, signed together with the page's `submission_id`: one page
+    serves one submission, so a bot cannot fill many leads from one page's render time."""
     stamp = str(int(now.timestamp()))
-    return f"{stamp}.{_signature(secret, stamp)}"
+    return f"{stamp}.{_signature(secret, stamp, submission_id)}"
 
 
-def seconds_since_render(token: str | None, *, secret: str, now: datetime) -> float | None:
-    """Seconds since the form was rendered, or None when the token is missing or forged."""
+def seconds_since_render(
+    token: str | None, *, submission_id: str, secret: str, now: datetime
+) -> float | None:
+    """Seconds since the form was rendered, or None when the token is missing, forged, or
+    was signed for another submission."""
     stamp, _, signature = (token or "").partition(".")
-    if not stamp.isdigit() or not hmac.compare_digest(signature, _signature(secret, stamp)):
+    if not stamp.isdigit() or not hmac.compare_digest(
+        signature, _signature(secret, stamp, submission_id)
+    ):
         return None
     return now.timestamp() - int(stamp)
 
@@ -35,7 +43,9 @@ def spam_reason(
 ) -> str | None:
     if form.get(HONEYPOT_FIELD, "").strip():
         return "honeypot"
-    elapsed = seconds_since_render(form.get("form_ts"), secret=secret, now=now)
+    elapsed = seconds_since_render(
+        form.get("form_ts"), submission_id=form.get("submission_id", ""), secret=secret, now=now
+    )
     if elapsed is None:
         return "render time missing or forged"
     if elapsed < min_fill_seconds:

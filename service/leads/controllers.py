@@ -88,9 +88,12 @@ def landing_page(
     """The article and the form; `submission` keeps the hidden `submission_id` and `form_ts`
     of a request that must be sent again as the same request."""
     doc = article(LANDING_ARTICLE)
+    submission_id = uuid.uuid4().hex
     hidden = {
-        "submission_id": uuid.uuid4().hex,
-        "form_ts": antispam.sign_render_time(secret=settings.secret_key, now=now),
+        "submission_id": submission_id,
+        "form_ts": antispam.sign_render_time(
+            secret=settings.secret_key, now=now, submission_id=submission_id
+        ),
         **(submission or {}),
         **{name: tracking.get(name, "") for name in TRACKING_FIELDS},
     }
