@@ -93,3 +93,15 @@ async def test_submissions_are_rate_limited_per_client(database_url: str) -> Non
         ]
         assert (await client.get("/")).status_code == 200  # reading is never limited
     assert statuses == [201, 201, 429]
+
+
+async def test_a_name_that_reads_backwards_is_refused_beside_its_field(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    response = await client.post(
+        "/api/v1/quotes", json=quote_data(full_name="Ana \u202egro.elpmaxe@srettep")
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "full_name" and "direction" in error["message"]
+    assert await stored_leads(settings.database_url) == []
