@@ -14,6 +14,7 @@ from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
 from service.desk.controllers import desk_router
+from service.desk.display import FILTERS
 from service.errors import handle_exception
 from service.health import healthz, readyz
 from service.leads.api import LeadsApi
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         on_shutdown=[on_shutdown],
         stores=shared_stores(settings, database),
         csrf_config=settings.csrf_config(),
-        template_config=settings.template_config(),
+        template_config=settings.template_config(filters=FILTERS),
         middleware=[session_config(settings).middleware, *middleware],
         response_headers=SECURITY_HEADERS,
         exception_handlers={Exception: handle_exception},

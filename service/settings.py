@@ -5,11 +5,12 @@ Unsafe production configuration is refused here, at start-up, with a message say
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from litestar.config.csrf import CSRFConfig
@@ -181,8 +182,15 @@ class Settings(BaseSettings):
     def sign_in_window(self) -> timedelta:
         return timedelta(minutes=self.sign_in_window_minutes)
 
-    def template_config(self) -> TemplateConfig[JinjaTemplateEngine]:
-        return TemplateConfig(directory=self.templates_dir, engine=JinjaTemplateEngine)
+    def template_config(
+        self, *, filters: Mapping[str, Callable[..., Any]] | None = None
+    ) -> TemplateConfig[JinjaTemplateEngine]:
+        def register(engine: JinjaTemplateEngine) -> None:
+            engine.engine.filters.update(filters or {})
+
+        return TemplateConfig(
+            directory=self.templates_dir, engine=JinjaTemplateEngine, engine_callback=register
+        )
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
