@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     desk_counts_seconds: float = Field(default=15, ge=0)
     sign_in_max_failures: int = Field(default=5, ge=1)
     sign_in_window_minutes: int = Field(default=15, ge=1)
+    sign_in_max_delay_seconds: float = Field(default=8, ge=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
