@@ -5,6 +5,7 @@ Unsafe production configuration is refused here, at start-up, with a message say
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from enum import StrEnum
@@ -60,6 +61,9 @@ class Settings(BaseSettings):
     schedule_poll_seconds: float = Field(default=30.0, gt=0)
 
     rate_limit: str = "10/minute"
+    # Pages on these sites may call the quotes API from a browser (CORS); any other site's
+    # pages are refused. Comma list of origins (scheme://host[:port]).
+    api_allowed_origins: str = ""
     trusted_proxies: str = "127.0.0.1"
     min_fill_seconds: float = 2.0
     redis_url: str | None = None
@@ -142,6 +146,16 @@ class Settings(BaseSettings):
         parse_rate_limit(value)
         return value
 
+    @field_validator("api_allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
+    @property
+    def api_origins(self) -> frozenset[str]:
+        return parse_origins(self.api_allowed_origins)
+
     @property
     def rate_limit_rule(self) -> tuple[str, int] | None:
         """`10/minute` -> ("minute", 10); `0` disables."""
@@ -192,6 +206,25 @@ class Settings(BaseSettings):
         return TemplateConfig(
             directory=self.templates_dir, engine=JinjaTemplateEngine, engine_callback=register
         )
+
+
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:\d{1,5})?")
+
+
+def parse_origins(value: str) -> frozenset[str]:
+    """`https://partner.example/, http://localhost:3000` -> the two origins, lower-case."""
+    origins = set()
+    for item in value.split(","):
+        origin = item.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(
+                "QUOTE_API_ALLOWED_ORIGINS lists origins such as https://partner.example "
+                f"(scheme and host, no path and no '*': each site is named), not {item.strip()!r}"
+            )
+        origins.add(origin)
+    return frozenset(origins)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

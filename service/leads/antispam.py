@@ -1,4 +1,5 @@
-"""Cheap bot signals for the HTML form: a honeypot field and a signed render time.
+"""Cheap bot signals: for the HTML form a honeypot field and a render time signed with the
+page's submission id; for the JSON API the same honeypot field.
 
 A suspected bot is not refused (a false positive would lose a real patient): its lead is
 stored with status `spam`, sends no mail, and stays visible to coordinators.
@@ -41,7 +42,8 @@ def seconds_since_render(
 def spam_reason(
     form: dict[str, str], *, secret: str, now: datetime, min_fill_seconds: float
 ) -> str | None:
-    if form.get(HONEYPOT_FIELD, "").strip():
+    """The form's signals: the honeypot, then the signed render time and the time to fill."""
+    if _filled(form.get(HONEYPOT_FIELD)):
         return "honeypot"
     elapsed = seconds_since_render(
         form.get("form_ts"), submission_id=form.get("submission_id", ""), secret=secret, now=now
@@ -51,3 +53,17 @@ def spam_reason(
     if elapsed < min_fill_seconds:
         return "submitted too fast"
     return None
+
+
+def api_spam_reason(payload: object) -> str | None:
+    """The API's signal: the form's honeypot field, filled (a bot that copies the page's form
+    fields into JSON). A program has no page, so no render time and no time to fill; what
+    bounds it instead is the JSON-only, same-site-only API, the rate limit per address and
+    the cap on confirmations per recipient."""
+    if isinstance(payload, dict) and _filled(payload.get(HONEYPOT_FIELD)):
+        return "honeypot"
+    return None
+
+
+def _filled(value: object) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else value not in (None, False)

@@ -41,6 +41,11 @@ SEND_AGAIN = (
     "Your request could not be saved just now. Nothing is lost: everything you typed is still "
     "in the form below, so please send again in a minute."
 )
+API_JSON_ONLY = "Send the quote request as JSON, with the header Content-Type: application/json."
+API_OTHER_SITE = (
+    "This API does not take requests from pages on other web sites; a partner site's origin "
+    "must be allowed by the operator first."
+)
 
 # A coordinator's (or an API client's) action on a lead, refused with the reason.
 LEAD_NOT_FOUND = "No lead with this id."
