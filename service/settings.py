@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     api_allowed_origins: str = ""
     trusted_proxies: str = "127.0.0.1"
     min_fill_seconds: float = 2.0
+    # Patient confirmations one address receives in 24 hours; later leads are stored and sent
+    # to their facilitator, but the patient is not mailed again (the desk says why).
+    confirmations_per_address_per_day: int = Field(default=3, ge=1)
     redis_url: str | None = None
     # Prefix of every key in Redis: two deployments (or a test run) can share one server.
     redis_namespace: str = Field(default="quote-desk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
