@@ -15,6 +15,7 @@ from service.background import background
 from service.clock import Clock, utc_now
 from service.db import Database, provide_session
 from service.desk.controllers import desk_router
+from service.desk.display import FILTERS
 from service.edge import MAX_BODY_BYTES, Edge, escaped, security_headers
 from service.errors import handle_exception
 from service.health import healthz, readyz
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
         on_shutdown=[on_shutdown],
         stores=shared_stores(settings, database),
         csrf_config=settings.csrf_config(),
-        template_config=settings.template_config(),
+        template_config=settings.template_config(filters=FILTERS),
         # The edge first: nothing else reads a request before it was checked.
         middleware=[Edge, session_config(settings).middleware, *middleware],
         before_send=[security_headers(settings)],

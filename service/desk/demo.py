@@ -210,6 +210,7 @@ def _leads(
             # Demo facilitators never answer through their links: coordinators moved these.
             "responded_at": None,
             "overdue_since": None,
+            "follow_up_of": None,  # each demo patient asks once
             "created_at": created,
             "updated_at": moves[-1][1] if moves else created,
         }

@@ -188,7 +188,7 @@ async def list_leads(
     rows = list(
         await session.scalars(
             select(Lead)
-            .options(selectinload(Lead.facilitator))
+            .options(selectinload(Lead.facilitator), selectinload(Lead.first_request))
             .where(*where)
             .order_by(Lead.created_at.desc(), Lead.id.desc())
             .limit(limit + 1)
@@ -250,6 +250,7 @@ class LeadRecord:
     lead: Lead
     emails: list[OutboxMessage]
     allowed_next: tuple[LeadStatus, ...]
+    follow_ups: list[Lead]  # the patient's later requests for the same treatment, oldest first
 
 
 async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecord:
@@ -260,13 +261,21 @@ async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecor
             selectinload(Lead.consents).selectinload(Consent.legal_text),
             selectinload(Lead.events),
             selectinload(Lead.facilitator),
+            selectinload(Lead.first_request),
         )
     )
     if lead is None:
         raise NotFound(messages.LEAD_NOT_FOUND)
+    follow_ups = list(
+        await session.scalars(
+            select(Lead).where(Lead.follow_up_of == lead_id).order_by(Lead.created_at, Lead.id)
+        )
+    )
     emails = list(
         await session.scalars(
             select(OutboxMessage).where(OutboxMessage.lead_id == lead_id).order_by(OutboxMessage.id)
         )
     )
-    return LeadRecord(lead=lead, emails=emails, allowed_next=allowed_next(lead.status))
+    return LeadRecord(
+        lead=lead, emails=emails, allowed_next=allowed_next(lead.status), follow_ups=follow_ups
+    )

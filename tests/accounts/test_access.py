@@ -109,7 +109,7 @@ def _message(page: str) -> str:
     return found.group(1)
 
 
-async def test_sign_in_is_throttled_per_account_even_with_the_right_password(
+async def test_sign_in_is_throttled_per_account_and_address_even_with_the_right_password(
     settings: Settings,
 ) -> None:
     await add_coordinator(settings, "coco@example.org")
