@@ -31,6 +31,7 @@ from service.background import background
 from service.clock import utc_now
 from service.db import Database
 from service.desk.demo import insert_demo_leads
+from service.edge import LOG_FILTER, EscapeControls
 from service.errors import DomainError
 from service.languages import LANGUAGES
 from service.leads import consents, messages, retention
@@ -154,9 +155,12 @@ class WithoutQueryString(logging.Filter):
 
 
 def log_config(settings: Settings | None = None) -> dict[str, Any]:
+    """uvicorn's logging, without query strings, and escaped (service/edge.py) like the app's."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config.setdefault("filters", {})["without_query"] = {"()": WithoutQueryString}
-    config["handlers"]["access"]["filters"] = ["without_query"]
+    config["filters"].update(LOG_FILTER)
+    config["handlers"]["access"]["filters"] = ["without_query", *LOG_FILTER]
+    config["handlers"]["default"]["filters"] = list(LOG_FILTER)
     return logs.uvicorn_config(config, settings or Settings())
 
 
@@ -167,6 +171,8 @@ def worker() -> None:
     if not settings.smtp_host:
         raise click.UsageError("Set QUOTE_SMTP_HOST (and QUOTE_SMTP_PORT) for the worker to send.")
     logs.configure_process(settings)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(EscapeControls())
     logging.getLogger("service.cli").info(
         "Mail worker: %s:%s. Ctrl-C or SIGTERM stops.", settings.smtp_host, settings.smtp_port
     )

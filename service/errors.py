@@ -59,6 +59,14 @@ PAGES = {
     404: ("Page not found", "The page you were looking for does not exist or has moved."),
     405: ("Not allowed", "This address cannot be used that way."),
     409: ("This cannot be done now", "Please reload the page: things may have changed."),
+    413: (
+        "Your request is too large",
+        "Please go back, shorten the longest text and send it again.",
+    ),
+    415: (
+        "This kind of request is not accepted",
+        "Please go back, reload the page and send the form again.",
+    ),
     429: ("Too many requests", "Please wait a minute, then try again."),
     500: (
         "Something went wrong on our side",

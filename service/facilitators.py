@@ -110,9 +110,15 @@ def input_errors(exc: ValidationError) -> dict[str, str]:
 
 
 def find_by_email(*, session: Session, email: str) -> Facilitator | None:
-    """Case-insensitive, so an address stored before normalisation is found too."""
+    """The facilitator with this address however it is written (case, punycode or Unicode
+    domain); compared case-insensitively, so an address stored before normalisation is found
+    too."""
+    try:
+        wanted = normalise_email(email)
+    except EmailNotValidError:
+        wanted = email.strip().lower()  # no facilitator can have it: found by nothing
     found: Facilitator | None = session.scalar(
-        select(Facilitator).where(func.lower(Facilitator.email) == email.strip().lower())
+        select(Facilitator).where(func.lower(Facilitator.email) == wanted)
     )
     return found
 

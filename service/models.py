@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -134,6 +135,10 @@ class Lead(Base):
     # Set when the current facilitator's deadline passed without an answer (its value is the
     # deadline); cleared by an answer, a move out of `new`, or a new facilitator.
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first request of a patient who asked again for the same treatment within a day.
+    follow_up_of: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
@@ -141,6 +146,7 @@ class Lead(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     facilitator: Mapped[Facilitator | None] = relationship()
+    first_request: Mapped[Lead | None] = relationship(remote_side=[id])
     consents: Mapped[list[Consent]] = relationship(back_populates="lead", order_by="Consent.id")
     events: Mapped[list[LeadEvent]] = relationship(back_populates="lead", order_by="LeadEvent.id")
 
@@ -156,6 +162,9 @@ class Lead(Base):
         Index("ix_leads_email", "email"),
         # The desk's overdue filter: the few leads whose facilitator let the deadline pass.
         Index("ix_leads_overdue_since", "overdue_since"),
+        # A patient's recent requests, whatever the case of their address: the cap on
+        # confirmations and follow-ups.
+        Index("ix_leads_email_lower_created_at", func.lower(email), "created_at"),
     )
 
 

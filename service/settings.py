@@ -5,11 +5,13 @@ Unsafe production configuration is refused here, at start-up, with a message say
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from litestar.config.csrf import CSRFConfig
@@ -59,8 +61,14 @@ class Settings(BaseSettings):
     schedule_poll_seconds: float = Field(default=30.0, gt=0)
 
     rate_limit: str = "10/minute"
+    # Pages on these sites may call the quotes API from a browser (CORS); any other site's
+    # pages are refused. Comma list of origins (scheme://host[:port]).
+    api_allowed_origins: str = ""
     trusted_proxies: str = "127.0.0.1"
     min_fill_seconds: float = 2.0
+    # Patient confirmations one address receives in 24 hours; later leads are stored and sent
+    # to their facilitator, but the patient is not mailed again (the desk says why).
+    confirmations_per_address_per_day: int = Field(default=3, ge=1)
     redis_url: str | None = None
     # Prefix of every key in Redis: two deployments (or a test run) can share one server.
     redis_namespace: str = Field(default="quote-desk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
@@ -99,6 +107,7 @@ class Settings(BaseSettings):
     desk_counts_seconds: float = Field(default=15, ge=0)
     sign_in_max_failures: int = Field(default=5, ge=1)
     sign_in_window_minutes: int = Field(default=15, ge=1)
+    sign_in_max_delay_seconds: float = Field(default=8, ge=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -151,6 +160,16 @@ class Settings(BaseSettings):
         parse_rate_limit(value)
         return value
 
+    @field_validator("api_allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
+    @property
+    def api_origins(self) -> frozenset[str]:
+        return parse_origins(self.api_allowed_origins)
+
     @property
     def rate_limit_rule(self) -> tuple[str, int] | None:
         """`10/minute` -> ("minute", 10); `0` disables."""
@@ -197,8 +216,34 @@ class Settings(BaseSettings):
     def sign_in_window(self) -> timedelta:
         return timedelta(minutes=self.sign_in_window_minutes)
 
-    def template_config(self) -> TemplateConfig[JinjaTemplateEngine]:
-        return TemplateConfig(directory=self.templates_dir, engine=JinjaTemplateEngine)
+    def template_config(
+        self, *, filters: Mapping[str, Callable[..., Any]] | None = None
+    ) -> TemplateConfig[JinjaTemplateEngine]:
+        def register(engine: JinjaTemplateEngine) -> None:
+            engine.engine.filters.update(filters or {})
+
+        return TemplateConfig(
+            directory=self.templates_dir, engine=JinjaTemplateEngine, engine_callback=register
+        )
+
+
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:\d{1,5})?")
+
+
+def parse_origins(value: str) -> frozenset[str]:
+    """`https://partner.example/, http://localhost:3000` -> the two origins, lower-case."""
+    origins = set()
+    for item in value.split(","):
+        origin = item.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(
+                "QUOTE_API_ALLOWED_ORIGINS lists origins such as https://partner.example "
+                f"(scheme and host, no path and no '*': each site is named), not {item.strip()!r}"
+            )
+        origins.add(origin)
+    return frozenset(origins)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

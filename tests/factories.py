@@ -780,6 +780,8 @@ def _history(conn: Connection, *, leads: list[dict[str, Any]], cast: Cast) -> li
 
 ANSWER_LOOP_COLUMNS = frozenset({"responded_at", "overdue_since"})
 ERASURE_COLUMNS = frozenset({"erased_at"})  # empty until the patient's data is erased
+# A first request follows up nothing (tests/leads/test_submit.py builds follow-ups).
+FIRST_REQUEST_COLUMNS = frozenset({"follow_up_of"})
 REFUSED_FIRST = "4.7.0 Try again later, closing connection."
 REFUSED_AGAIN = '4.3.0 Mail server temporarily rejected message, "greylisted"'
 NOTE = "Rappelé — elle préfère WhatsApp, \"après 18 h\".\nسأتصل غدًا; 明天再打, 'ok'?\n=2+3"
@@ -1014,7 +1016,7 @@ async def lead_shape(database_url: str, lead_id: uuid.UUID) -> dict[str, Any]:
             c.key
             for c in LEADS.columns
             if getattr(lead, c.key) in (None, "")
-            and c.key not in ANSWER_LOOP_COLUMNS | ERASURE_COLUMNS
+            and c.key not in ANSWER_LOOP_COLUMNS | FIRST_REQUEST_COLUMNS | ERASURE_COLUMNS
         ),
         "status": lead.status,
         "facilitator": lead.facilitator is not None and lead.facilitator.active,

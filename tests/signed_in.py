@@ -1,12 +1,17 @@
 """A coordinator (and an admin) signed in through the real sign-in form (a pytest plugin:
-`desk` and `admin` are clients any test can ask for)."""
+`desk` and `admin` are clients any test can ask for); an administrator on an app of a test's
+own, and a personal API token made through the desk's tokens screen."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.accounts.coordinators import create_coordinator
@@ -62,3 +67,28 @@ async def admin(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: 
         response = await sign_in(client, "ada@example.org")
         assert response.status_code == 303
         yield client
+
+
+@asynccontextmanager
+async def admin_client(
+    settings: Settings, app: Litestar | None = None
+) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    """An administrator of their own (a fresh address each time), on `app` if given."""
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
+    await add_coordinator(settings, email, role="admin")
+    async with AsyncTestClient(app=app or create_app(settings)) as client:
+        client.follow_redirects = False
+        response = await sign_in(client, email)
+        assert response.status_code == 303, response.text
+        yield client
+
+
+async def api_token(client: AsyncTestClient) -> str:  # type: ignore[type-arg]
+    """A Bearer token for the signed-in coordinator, created in the desk as a person would."""
+    created = await client.post(
+        "/desk/tokens", data={"name": "fuzz"}, headers={"x-csrf-token": csrf_token(client)}
+    )
+    assert created.status_code == 200
+    found = re.search(r'<code class="desk-token">([^<]+)</code>', created.text)
+    assert found
+    return found.group(1)

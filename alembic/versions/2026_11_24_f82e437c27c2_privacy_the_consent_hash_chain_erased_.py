@@ -2,7 +2,7 @@
 erased leads, and the requests for a fresh privacy link (counted to limit them).
 
 Revision ID: f82e437c27c2
-Revises: 29b1f3c1766c
+Revises: 904c71d18b07
 Create Date: 2026-11-24 15:30:53.222407
 """
 
@@ -17,7 +17,7 @@ from service.leads.consents import GENESIS, personal_hash, record_hash
 from service.models import UTCDateTime
 
 revision: str = "f82e437c27c2"
-down_revision: str | None = "29b1f3c1766c"
+down_revision: str | None = "904c71d18b07"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,10 +1,11 @@
 """Desk accounts: argon2 password hashes, creation, enabling and disabling, and sign-in with
-throttling per account and per IP."""
+throttling per address and per account and address, and a bounded slowdown per account."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -89,23 +90,35 @@ async def sign_in(
     now: datetime,
     max_failures: int,
     window: timedelta,
+    max_delay: float,
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> SignInResult:
-    """Check the password; count failures per account and per IP, and refuse while either key
-    has `max_failures` within `window`. Unknown emails are counted and timed like known ones."""
+    """Check the password, throttled so that nobody can lock an account's owner out:
+
+    - an address with `max_failures` failures within `window` (on one account, or on any) is
+      refused (throttled) until they age out;
+    - an account with `max_failures` failures from anywhere answers more slowly (`pause`
+      before the check: 1 s, doubling, at most `max_delay`), but is never refused: the owner,
+      from their own address, still signs in.
+
+    Unknown emails are counted and timed like known ones."""
     email = normalise_email(email)
-    keys = [_failure_key("account", email)]
-    if ip:
-        keys.append(_failure_key("ip", ip))
-    recent = await session.execute(
-        select(SignInFailure.key, func.count())
-        .where(SignInFailure.key.in_(keys), SignInFailure.created_at > now - window)
-        .group_by(SignInFailure.key)
+    keys = _Keys.of(email=email, ip=ip)
+    counts = dict(
+        (
+            await session.execute(
+                select(SignInFailure.key, func.count())
+                .where(SignInFailure.key.in_(keys.all), SignInFailure.created_at > now - window)
+                .group_by(SignInFailure.key)
+            )
+        ).all()
     )
-    if any(count >= max_failures for _, count in recent.all()):
+    if any(counts.get(key, 0) >= max_failures for key in keys.stopping):
         await session.commit()  # ends the read
         return SignInResult(coordinator=None, throttled=True)
     coordinator = await session.scalar(select(Coordinator).where(Coordinator.email == email))
-    await session.commit()  # ends the read: the password check must not hold the database
+    await session.commit()  # ends the read: neither the pause nor the check holds the database
+    await pause(slowdown(counts.get(keys.account, 0), max_failures=max_failures, bound=max_delay))
     # Argon2 takes tens of milliseconds of CPU: off the event loop, and outside any write
     # transaction (on SQLite a write would make every patient's submit wait for it).
     stored_hash = coordinator.password_hash if coordinator else _DUMMY_HASH
@@ -120,14 +133,46 @@ async def sign_in(
             _signed_in,
             coordinator_id=coordinator.id,
             rehashed=rehashed,
-            forgiven=keys[0],
+            keys=keys,
             window=window,
             now=now,
         )
         coordinator.last_sign_in_at = now
         return SignInResult(coordinator=coordinator)
-    await database.write(_failed, keys=keys, window=window, now=now)
+    await database.write(_failed, keys=keys.all, window=window, now=now)
     return SignInResult(coordinator=None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The hashed keys one attempt's failure is counted under."""
+
+    account: str  # the account, from anywhere: slows it down
+    pair: str  # the account from this address: stops that address for that account
+    address: str | None  # this address, on any account: stops the address
+
+    @classmethod
+    def of(cls, *, email: str, ip: str | None) -> _Keys:
+        return cls(
+            account=_failure_key("account", email),
+            pair=_failure_key("account+ip", f"{email}|{ip or ''}"),
+            address=_failure_key("ip", ip) if ip else None,
+        )
+
+    @property
+    def stopping(self) -> list[str]:
+        return [self.pair] + ([self.address] if self.address else [])
+
+    @property
+    def all(self) -> list[str]:
+        return [self.account, *self.stopping]
+
+
+def slowdown(failures: int, *, max_failures: int, bound: float) -> float:
+    """Seconds to wait before answering an account with `failures` recent failures."""
+    if failures < max_failures:
+        return 0
+    return float(min(bound, 2 ** min(failures - max_failures, 32)))
 
 
 def _signed_in(
@@ -135,7 +180,7 @@ def _signed_in(
     *,
     coordinator_id: int,
     rehashed: str | None,
-    forgiven: str,
+    keys: _Keys,
     window: timedelta,
     now: datetime,
 ) -> None:
@@ -145,10 +190,25 @@ def _signed_in(
     if rehashed:
         stored.password_hash = rehashed
     session.add(DeskAudit(actor=stored.email, action="sign_in", data={}, created_at=now))
-    # This account's failures are forgiven; everyone's old ones are no longer counted.
+    # The owner proved who they are: their account's failures are forgiven, and so are their
+    # own typos from this address (as many of the address's failures as were on this account;
+    # an address's failures on accounts it cannot sign in to stay counted).
+    since = now - window
+    own_typos = session.scalar(
+        select(func.count()).where(SignInFailure.key == keys.pair, SignInFailure.created_at > since)
+    )
+    if keys.address and own_typos:
+        newest = (
+            select(SignInFailure.id)
+            .where(SignInFailure.key == keys.address, SignInFailure.created_at > since)
+            .order_by(SignInFailure.id.desc())
+            .limit(own_typos)
+        )
+        session.execute(delete(SignInFailure).where(SignInFailure.id.in_(newest)))
+    # Everyone's old failures are no longer counted.
     session.execute(
         delete(SignInFailure).where(
-            (SignInFailure.key == forgiven) | (SignInFailure.created_at <= now - window)
+            SignInFailure.key.in_([keys.account, keys.pair]) | (SignInFailure.created_at <= since)
         )
     )
 

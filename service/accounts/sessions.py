@@ -158,7 +158,9 @@ class DeskSessionBackend(ServerSideSessionBackend):
         if scope_session is Empty or not scope_session:
             if old_id:
                 await self.delete(old_id, store=store)
-                cookie = Cookie(value="null", key=self.config.key, expires=0, **cookie_params)
+                cookie = Cookie(
+                    **(cookie_params | {"max_age": 0}), value="null", key=self.config.key, expires=0
+                )
                 headers.add("Set-Cookie", cookie.to_header(header=""))
             return
         data = dict(cast("dict[str, Any]", scope_session))

@@ -214,6 +214,7 @@ def _leads(
             "responded_at": None,
             "overdue_since": None,
             "erased_at": None,
+            "follow_up_of": None,  # each demo patient asks once
             "created_at": created,
             "updated_at": moves[-1][1] if moves else created,
         }

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import Redirect, Template
@@ -22,6 +22,7 @@ from service.db import Database, DatabaseUnavailable
 from service.errors import RETRY_AFTER_SECONDS, NotFound
 from service.languages import LANGUAGES
 from service.leads import antispam, messages
+from service.leads.cross_origin import CrossOrigin
 from service.leads.pipeline import LeadStatus
 from service.leads.schemas import (
     CONTACT_METHODS,
@@ -88,9 +89,12 @@ def landing_page(
     """The article and the form; `submission` keeps the hidden `submission_id` and `form_ts`
     of a request that must be sent again as the same request."""
     doc = article(LANDING_ARTICLE)
+    submission_id = uuid.uuid4().hex
     hidden = {
-        "submission_id": uuid.uuid4().hex,
-        "form_ts": antispam.sign_render_time(secret=settings.secret_key, now=now),
+        "submission_id": submission_id,
+        "form_ts": antispam.sign_render_time(
+            secret=settings.secret_key, now=now, submission_id=submission_id
+        ),
         **(submission or {}),
         **{name: tracking.get(name, "") for name in TRACKING_FIELDS},
     }
@@ -220,6 +224,11 @@ class QuoteErrors(BaseModel):
     errors: list[FieldError]
 
 
+class ErrorDetail(BaseModel):
+    status_code: int
+    detail: str
+
+
 def quote_validation_errors(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """422 with one readable message per field, the same ones the form shows."""
     # litestar keeps pydantic's errors (with the types we translate) on the cause.
@@ -231,10 +240,18 @@ def quote_validation_errors(_: Request[Any, Any, Any], exc: ValidationException)
     return Response(body.model_dump(), status_code=422)
 
 
+async def require_json(request: Request[Any, Any, Any]) -> None:
+    """Only JSON: a page on another site can send text/plain or a form without asking the
+    browser first, but not JSON."""
+    if request.content_type[0] != "application/json":
+        raise HTTPException(status_code=415, detail=messages.API_JSON_ONLY)
+
+
 class QuoteApi(Controller):
     path = "/api/v1/quotes"
     tags = ["quotes"]
     exception_handlers = {ValidationException: quote_validation_errors}
+    middleware = [CrossOrigin()]
 
     @post(
         "/",
@@ -242,11 +259,20 @@ class QuoteApi(Controller):
         status_code=201,
         summary="Submit a quote request",
         description=(
-            "Same fields and rules as the form on the landing page. Retries are safe with an "
-            "`Idempotency-Key` header (or a `submission_id`): a repeat answers with the lead "
-            "already stored and the header `Idempotent-Replayed: true`."
+            "Same fields and rules as the form on the landing page, sent as JSON. Retries are "
+            "safe with an `Idempotency-Key` header (or a `submission_id`): a repeat answers "
+            "with the lead already stored and the header `Idempotent-Replayed: true`. From a "
+            "browser, only this site's pages and the origins the operator allowed may call it."
         ),
-        responses={422: ResponseSpec(data_container=QuoteErrors, description="Field errors")},
+        responses={
+            403: ResponseSpec(
+                data_container=ErrorDetail,
+                description="Sent by a page on another site whose origin is not allowed",
+            ),
+            415: ResponseSpec(data_container=ErrorDetail, description="Not sent as JSON"),
+            422: ResponseSpec(data_container=QuoteErrors, description="Field errors"),
+        },
+        before_request=require_json,
     )
     async def create(
         self,
@@ -269,6 +295,7 @@ class QuoteApi(Controller):
             client=client_of(request, "api"),
             settings=settings,
             now=now,
+            spam_reason=antispam.api_spam_reason(await request.json()),
         )
         headers = {} if stored.created else {"Idempotent-Replayed": "true"}
         return Response(

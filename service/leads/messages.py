@@ -18,6 +18,10 @@ REQUIRED = {
 
 NAME_LENGTH = "Enter a name between 2 and 120 characters."
 NAME_CHARACTERS = "Your name cannot contain line breaks or control characters."
+NAME_INVISIBLE = (
+    "Your name cannot contain invisible characters or characters that change the text's "
+    "direction; please type it again."
+)
 EMAIL_ONE = "Enter one email address only, like name@example.com."
 EMAIL_INVALID = "Enter a valid email address, like name@example.com."
 PHONE_INVALID = "Enter a phone number with its country code, like +32 470 12 34 56."
@@ -26,6 +30,9 @@ CHOICE_UNKNOWN = "Choose one of the options."
 MONTH_FORMAT = "Enter the month as YYYY-MM, for example 2025-03."
 MONTH_FUTURE = "The month cannot be in the future."
 TEXT_CHARACTERS = "This field cannot contain control characters."
+TEXT_INVISIBLE = (
+    "This field cannot contain invisible characters or characters that change the text's direction."
+)
 TOO_LONG = "Keep this under {max_length} characters."
 TOO_SHORT = "Enter at least {min_length} characters."
 INVALID = "Check this value."
@@ -33,6 +40,11 @@ NOT_AN_OBJECT = "Send the quote request as a JSON object."
 SEND_AGAIN = (
     "Your request could not be saved just now. Nothing is lost: everything you typed is still "
     "in the form below, so please send again in a minute."
+)
+API_JSON_ONLY = "Send the quote request as JSON, with the header Content-Type: application/json."
+API_OTHER_SITE = (
+    "This API does not take requests from pages on other web sites; a partner site's origin "
+    "must be allowed by the operator first."
 )
 
 # A coordinator's (or an API client's) action on a lead, refused with the reason.

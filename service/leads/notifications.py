@@ -5,10 +5,10 @@ worker settles one of them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
@@ -30,6 +30,8 @@ FACILITATOR_NEW_LEAD = "facilitator_new_lead"
 FACILITATOR_REMINDER = "facilitator_reminder"
 PATIENT_CONFIRMATION_KIND = "patient_confirmation"
 ALERT_UNROUTED = "alert_unrouted"
+# QUOTE_CONFIRMATIONS_PER_ADDRESS_PER_DAY counts over the last day, not the calendar's.
+CONFIRMATION_DAY = timedelta(hours=24)
 
 
 def desk_url(settings: Settings, lead: Lead) -> str:
@@ -53,12 +55,13 @@ def request_context(*, session: Session, lead: Lead, settings: Settings) -> dict
         if f.name != "medical_summary"
     ]
     source_rows = [(f.label, shown(lead, f.name)) for f in fields_of("source")]
+    first = session.get(Lead, lead.follow_up_of) if lead.follow_up_of else None
     context: dict[str, Any] = {
         "reference": lead.reference,
         "first_name": first_name(lead),
         "treatment": lead.treatment,
         "destination": lead.destination,
-        "received": lead.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "received": _received(lead),
         "hours": settings.response_hours,
         "contact": shown(lead, "contact_method"),
         "desk_url": desk_url(settings, lead),
@@ -66,6 +69,9 @@ def request_context(*, session: Session, lead: Lead, settings: Settings) -> dict
         "medical_summary": shown(lead, "medical_summary"),
         "consents": _consents(session=session, lead=lead),
         "source_rows": source_rows,
+        "follow_up_of": (
+            {"reference": first.reference, "received": _received(first)} if first else None
+        ),
     }
     return context
 
@@ -131,6 +137,10 @@ def facilitator_reminder(
     return _to_facilitator(
         FACILITATOR_REMINDER, lead=lead, facilitator=facilitator, settings=settings, context=context
     )
+
+
+def _received(lead: Lead) -> str:
+    return lead.created_at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _consents(*, session: Session, lead: Lead) -> list[dict[str, Any]]:
@@ -240,17 +250,44 @@ def announce_lead(
     *, session: Session, lead: Lead, decision: RoutingDecision, settings: Settings, now: datetime
 ) -> None:
     """Queue what a new lead causes: the facilitator's request (or the operator's alert when
-    nobody serves it) and the patient's confirmation."""
+    nobody serves it) and the patient's confirmation, unless the patient's address already had
+    its confirmations for the day (the lead's timeline then says so)."""
     if decision.facilitator is not None:
         queue_facilitator_email(
             session=session, lead=lead, facilitator=decision.facilitator, settings=settings, now=now
         )
     elif alert := alert_unrouted(lead=lead, reason=decision.reason, settings=settings):
         enqueue(session=session, email=alert, lead_id=lead.id, settings=settings, now=now)
+    cap = settings.confirmations_per_address_per_day
+    since = now - CONFIRMATION_DAY
+    sent = confirmations_to(session=session, address=lead.email, since=since, up_to=cap)
+    if sent >= cap:
+        data = {"sent": sent, "cap": cap}
+        record(session, lead_id=lead.id, kind=EventKind.confirmation_withheld, now=now, data=data)
+        return
     confirmation = patient_confirmation(
         lead=lead, facilitator=decision.facilitator, settings=settings, now=now
     )
     enqueue(session=session, email=confirmation, lead_id=lead.id, settings=settings, now=now)
+
+
+def confirmations_to(*, session: Session, address: str, since: datetime, up_to: int) -> int:
+    """Confirmations queued since `since` for leads from `address` (in any case), counted up to
+    `up_to`: an address flooded with requests costs no more than one at the cap. Counted in
+    the database, so the cap holds across instances; a confirmation is queued with its lead,
+    so the leads' own time finds them (by the index on the lower-case address)."""
+    queued = (
+        select(OutboxMessage.id)
+        .join(Lead, Lead.id == OutboxMessage.lead_id)
+        .where(
+            func.lower(Lead.email) == func.lower(address),
+            Lead.created_at > since,
+            OutboxMessage.kind == PATIENT_CONFIRMATION_KIND,
+        )
+        .limit(up_to)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(queued)) or 0)
 
 
 class LeadMailEvents(MailEvents):

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from service.edge import as_id
 from service.errors import NotFound
 from service.leads import messages
 from service.leads.pipeline import STATUSES, LeadStatus, allowed_next
@@ -51,15 +52,16 @@ class LeadFilter:
 
         def day(name: str) -> date | None:
             try:
-                return date.fromisoformat(text(name, 10)) if text(name) else None
+                parsed = date.fromisoformat(text(name, 10)) if text(name) else None
             except ValueError:
                 return None
+            return None if parsed == date.max else parsed  # the day after it does not exist
 
         facilitator = text("facilitator")
         status = text("status")
         return cls(
             status=status if status in STATUSES else "",
-            facilitator=int(facilitator) if facilitator.isdigit() else None,
+            facilitator=as_id(facilitator),
             treatment=text("treatment"),
             language=text("language", 2),
             date_from=day("date_from"),
@@ -155,7 +157,7 @@ class Cursor:
             if created_at.tzinfo is None:
                 return None
             return cls(created_at=created_at.astimezone(UTC), id=uuid.UUID(hex=ident))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a cursor, or a time outside the calendar
             return None
 
     def condition(self) -> ColumnElement[bool]:
@@ -186,7 +188,7 @@ async def list_leads(
     rows = list(
         await session.scalars(
             select(Lead)
-            .options(selectinload(Lead.facilitator))
+            .options(selectinload(Lead.facilitator), selectinload(Lead.first_request))
             .where(*where)
             .order_by(Lead.created_at.desc(), Lead.id.desc())
             .limit(limit + 1)
@@ -248,6 +250,7 @@ class LeadRecord:
     lead: Lead
     emails: list[OutboxMessage]
     allowed_next: tuple[LeadStatus, ...]
+    follow_ups: list[Lead]  # the patient's later requests for the same treatment, oldest first
 
 
 async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecord:
@@ -258,13 +261,21 @@ async def lead_record(*, session: AsyncSession, lead_id: uuid.UUID) -> LeadRecor
             selectinload(Lead.consents).selectinload(Consent.legal_text),
             selectinload(Lead.events),
             selectinload(Lead.facilitator),
+            selectinload(Lead.first_request),
         )
     )
     if lead is None:
         raise NotFound(messages.LEAD_NOT_FOUND)
+    follow_ups = list(
+        await session.scalars(
+            select(Lead).where(Lead.follow_up_of == lead_id).order_by(Lead.created_at, Lead.id)
+        )
+    )
     emails = list(
         await session.scalars(
             select(OutboxMessage).where(OutboxMessage.lead_id == lead_id).order_by(OutboxMessage.id)
         )
     )
-    return LeadRecord(lead=lead, emails=emails, allowed_next=allowed_next(lead.status))
+    return LeadRecord(
+        lead=lead, emails=emails, allowed_next=allowed_next(lead.status), follow_ups=follow_ups
+    )

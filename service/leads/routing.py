@@ -56,12 +56,15 @@ def route_lead(
     lead: Lead,
     now: datetime,
     default_facilitator_email: str | None,
+    follows_up: Lead | None = None,
     rng: Chooser = random,  # the module itself: its choice() is the shared generator
     exclude: frozenset[int] = frozenset(),
 ) -> RoutingDecision:
     """Choose the facilitator for `lead` and set `lead.facilitator_id` (empty when none), never
-    one of `exclude` (those who declined it or let it pass), not even the default one."""
-    decision = _choose(
+    one of `exclude` (those who declined it or let it pass), not even the default one. A
+    follow-up goes to the facilitator who has the request it `follows_up`, while they are
+    active; otherwise it is routed like any lead."""
+    decision = _same_facilitator(session=session, first=follows_up, exclude=exclude) or _choose(
         session=session,
         lead=lead,
         now=now,
@@ -85,6 +88,21 @@ def routing_event(*, lead: Lead, decision: RoutingDecision, now: datetime) -> di
         }
     kind = EventKind.routed if decision.routed else EventKind.unrouted
     return event_row(lead_id=lead.id, kind=kind, now=now, data=data)
+
+
+def _same_facilitator(
+    *, session: Session, first: Lead | None, exclude: frozenset[int]
+) -> RoutingDecision | None:
+    if first is None or first.facilitator_id is None or first.facilitator_id in exclude:
+        return None
+    facilitator = session.get(Facilitator, first.facilitator_id)
+    if facilitator is None or not facilitator.active:
+        return None
+    return RoutingDecision(
+        facilitator=facilitator,
+        reason=f"follow-up of {first.reference}: the facilitator who has that request",
+        details={"follow_up_of": first.reference},
+    )
 
 
 def _choose(

@@ -67,6 +67,30 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+# Letters and marks that show as nothing: Hangul fillers, the combining grapheme joiner, the
+# blank Braille pattern. (Format characters, category Cf, are found by their category.)
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u034f\u2800")
+_JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ: Persian and Indic names need them
+
+
+def hides_text(value: str) -> bool:
+    """True when `value` has a character a reader cannot see that changes what they read:
+    a bidirectional embedding, override, isolate or mark, a zero-width or other invisible
+    format character, or a joiner that joins nothing (at an end, or beside a space)."""
+    for i, char in enumerate(value):
+        if char in _JOINERS:
+            before, after = value[i - 1 : i], value[i + 1 : i + 2]
+            if not (_visible(before) and _visible(after)):
+                return True
+        elif char in _BLANK_LOOKING or unicodedata.category(char) == "Cf":
+            return True
+    return False
+
+
+def _visible(char: str) -> bool:
+    return bool(char) and not char.isspace() and unicodedata.category(char) != "Cf"
+
+
 def _single_line(value: str | None) -> str | None:
     if value is not None and _CONTROL.search(value):
         raise _error(messages.TEXT_CHARACTERS)
@@ -146,6 +170,10 @@ class QuoteRequest(BaseModel):
     def _name(cls, value: str) -> str:
         if _CONTROL.search(value):
             raise _error(messages.NAME_CHARACTERS)
+        # The name goes into the facilitator's To: and Reply-To: headers and the desk, where
+        # a hidden character could make it read as something else.
+        if hides_text(value):
+            raise _error(messages.NAME_INVISIBLE)
         value = unicodedata.normalize("NFC", value)
         if not 2 <= len(value) <= 120:
             raise _error(messages.NAME_LENGTH)
@@ -193,6 +221,14 @@ class QuoteRequest(BaseModel):
     @classmethod
     def _line(cls, value: str | None) -> str | None:
         return _single_line(value)
+
+    @field_validator("treatment", "destination")
+    @classmethod
+    def _shown_in_subject(cls, value: str | None) -> str | None:
+        # Both are in the facilitator's subject line, beside the patient's name.
+        if value is not None and hides_text(value):
+            raise _error(messages.TEXT_INVISIBLE)
+        return value
 
     @field_validator("medical_summary")
     @classmethod

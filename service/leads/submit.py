@@ -1,15 +1,16 @@
 """Storing a quote request in one transaction: the lead, its consent proof, its routing to a
-facilitator (whose turn, with its deadline, begins) and the emails that announce it (queued in
-the outbox, sent after the commit)."""
+facilitator (whose turn, with its deadline, begins; for a follow-up, the first request's) and the
+emails that announce it (queued in the outbox, sent after the commit)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -29,6 +30,8 @@ from service.models import Base, Consent, Lead
 from service.settings import Settings
 
 LANDING_ARTICLE = "stem-cell-stroke-belgium"
+# The same address asking again for the same treatment within this time is a follow-up.
+FOLLOW_UP_WINDOW = timedelta(hours=24)
 _REFERENCE_ATTEMPTS = 8
 _CONSENT_FIELDS = {
     "disclaimer": "consent_disclaimer",
@@ -78,7 +81,7 @@ async def create_lead(
     acknowledged lead always has its emails waiting; the caller wakes the mail worker after.
     """
     for _ in range(_REFERENCE_ATTEMPTS):
-        rows = _rows(quote, submission_id, client, now, spam_reason)
+        rows = prepare_rows(quote, submission_id, client, now, spam_reason)
         try:
             lead = await database.write(
                 store_lead, rows=rows, settings=settings, now=now, announce=not spam_reason
@@ -102,7 +105,7 @@ class _Rows:
     events: list[dict[str, Any]]
 
 
-def _rows(
+def prepare_rows(
     quote: QuoteRequest,
     submission_id: str,
     client: Client,
@@ -147,27 +150,41 @@ def _rows(
 def store_lead(
     session: Session, *, rows: _Rows, settings: Settings, now: datetime, announce: bool
 ) -> Lead:
-    """The write itself: the lead, its events and consents; unless spam, its routing and emails."""
+    """The write itself: the lead, its events and consents; unless spam, its routing and emails.
+
+    The rules for a patient who asks again hold for the form and the API alike, here: a request
+    for the same treatment within FOLLOW_UP_WINDOW is a follow-up (linked to the first request,
+    sent to its facilitator), and the patient's confirmations are capped per address and day.
+    """
     lead = Lead(**rows.lead)
     lead.consents = [Consent(**row) for row in rows.consents]  # for the facilitator's email
     # Core inserts: the unit of work's bookkeeping would cost more than the writes themselves.
     with session.no_autoflush:
-        decision = (
-            route_lead(
+        decision, first = None, None
+        if announce:
+            _one_request_per_address_at_a_time(session, lead.email)
+            first = first_request(session=session, lead=lead, now=now)
+            lead.follow_up_of = first.id if first is not None else None
+            decision = route_lead(
                 session=session,
                 lead=lead,
                 now=now,
                 default_facilitator_email=settings.default_facilitator_email,
+                follows_up=first,
             )
-            if announce
-            else None
-        )
         events = rows.events
         if decision is not None:
             events = [*events, routing_event(lead=lead, decision=decision, now=now)]
+        if first is not None:
+            data = {"reference": lead.reference, "lead_id": str(lead.id)}
+            events = [
+                *events,
+                event_row(lead_id=first.id, kind=EventKind.follow_up, now=now, data=data),
+            ]
         tables = Base.metadata.tables
         session.execute(
-            insert(tables["leads"]), {**rows.lead, "facilitator_id": lead.facilitator_id}
+            insert(tables["leads"]),
+            {**rows.lead, "facilitator_id": lead.facilitator_id, "follow_up_of": lead.follow_up_of},
         )
         session.execute(insert(tables["lead_events"]), events)
         if decision is not None and decision.facilitator is not None:
@@ -183,6 +200,38 @@ def store_lead(
         # Last: appending to the consent chain holds its lock until the commit.
         append_consents(session, records=rows.consents)
     return lead
+
+
+def first_request(*, session: Session, lead: Lead, now: datetime) -> Lead | None:
+    """The request `lead` follows up: the newest from the same address (in any case) for the
+    same treatment within FOLLOW_UP_WINDOW, not spam; or the one that request follows up, so
+    every follow-up links to the first. (One row at most: an address that sends thousands of
+    requests costs no more than one that sends two.)"""
+    earlier: Lead | None = session.scalar(
+        select(Lead)
+        .where(
+            func.lower(Lead.email) == func.lower(lead.email),
+            Lead.created_at > now - FOLLOW_UP_WINDOW,
+            func.lower(Lead.treatment) == func.lower(lead.treatment),
+            Lead.status != LeadStatus.spam,
+        )
+        .order_by(Lead.created_at.desc())
+        .limit(1)
+    )
+    if earlier is not None and earlier.follow_up_of is not None:
+        return session.get(Lead, earlier.follow_up_of) or earlier
+    return earlier
+
+
+def _one_request_per_address_at_a_time(session: Session, address: str) -> None:
+    """On PostgreSQL, requests from one address wait for each other until commit, so that two
+    at the same moment neither both pass the confirmation cap nor both miss being a follow-up.
+    (SQLite runs one write at a time anyway.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(address.lower().encode()).digest()
+        session.execute(
+            select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True)))
+        )
 
 
 async def find_by_submission(*, session: AsyncSession, submission_id: str) -> Lead | None:

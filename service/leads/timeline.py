@@ -31,6 +31,8 @@ class EventKind(StrEnum):
     reminded = "reminded"
     overdue = "overdue"
     rerouted = "rerouted"
+    follow_up = "follow_up"  # on the first request, when the patient asks again
+    confirmation_withheld = "confirmation_withheld"
     privacy_downloaded = "privacy_downloaded"
     marketing_withdrawn = "marketing_withdrawn"
     erased = "erased"
@@ -155,6 +157,17 @@ def _sentence(kind: str, data: Mapping[str, Any]) -> str:
         return f"Status changed from “{data.get('from')}” to “{data.get('to')}”"
     if kind == EventKind.note:
         return "Note"
+    if kind == EventKind.follow_up:
+        return (
+            f"Follow-up received: {data.get('reference')} (the same address asked again for the "
+            "same treatment; it went to the same facilitator)"
+        )
+    if kind == EventKind.confirmation_withheld:
+        return (
+            "No confirmation was sent to the patient: this address already received "
+            f"{data.get('sent')} confirmations in the last 24 hours (the limit is "
+            f"{data.get('cap')} a day); the facilitator still has the request"
+        )
     if kind == EventKind.reassigned:
         return f"Reassigned to {data.get('to_facilitator')}; the request was emailed to them"
     if kind == EventKind.privacy_downloaded:
@@ -223,6 +236,8 @@ def _price(data: Mapping[str, Any]) -> str:
 
 
 def _routing_reason(data: Mapping[str, Any]) -> str:
+    if data.get("follow_up_of"):
+        return f"a follow-up of {data['follow_up_of']}, so to the facilitator who has that request"
     if data.get("default"):
         return "no facilitator serves this treatment and destination, so the default one"
     language = data.get("language")

@@ -44,6 +44,7 @@ PUBLIC_ROUTES = {
     ("/api/v1/quotes", "POST"),
     ("/healthz", "GET"),
     ("/readyz", "GET"),
+    ("/favicon.ico", "GET"),
     ("/desk/sign-in", "GET"),
     ("/desk/sign-in", "POST"),
     # The patient's privacy rights: the notice, the fresh-link form, and the personal page
@@ -117,7 +118,7 @@ def _message(page: str) -> str:
     return found.group(1)
 
 
-async def test_sign_in_is_throttled_per_account_even_with_the_right_password(
+async def test_sign_in_is_throttled_per_account_and_address_even_with_the_right_password(
     settings: Settings,
 ) -> None:
     await add_coordinator(settings, "coco@example.org")

@@ -106,7 +106,6 @@ async def test_hostile_reasons_are_refused_and_change_nothing(
     for options in (
         {"data": {"reason": "Asked by phone\x00"}},
         {"data": {"reason": "x" * 100_000}},
-        {"data": {"reason": "\x1b[2J cleared"}},
         {
             "content": b"reason=%FF%FE%00",
             "headers": {"content-type": "application/x-www-form-urlencoded"},
@@ -116,7 +115,13 @@ async def test_hostile_reasons_are_refused_and_change_nothing(
     ):
         headers = {**token, **options.pop("headers", {})}
         response = await desk.post(f"{url}/erase", headers=headers, **options)
-        assert response.status_code < 500 and response.status_code in (303, 400, 415)
+        assert response.status_code in (303, 400, 413, 415)  # the desk refuses with a 303
     assert (await stored_leads(settings.database_url))[0].erased_at is None
     for path in ("/desk/leads/not-a-uuid/erase", f"{url}x/erase"):
         assert (await desk.post(path, data={"reason": "x"}, headers=token)).status_code == 404
+    # Invisible characters pasted into a form are dropped where input enters (service/edge.py):
+    # what is recorded is what the coordinator could see.
+    pasted = await desk.post(f"{url}/erase", data={"reason": "\x1b[2J By phone"}, headers=token)
+    assert pasted.status_code == 303
+    (lead,) = await stored_leads(settings.database_url)
+    assert [e.data["reason"] for e in lead.events if e.kind == "erased"] == ["[2J By phone"]

@@ -63,6 +63,9 @@ class Load:
     dead: set[str] = field(default_factory=set)
     acknowledged: dict[int, str] = field(default_factory=dict)  # quote number -> reference
     retried: int = 0
+    # The page each form quote was filled on (hidden fields, CSRF cookie): sent again, it is the
+    # same page, as a browser resends it; its render time is signed for its submission id.
+    pages: dict[int, tuple[dict[str, str], httpx.Cookies]] = field(default_factory=dict)
 
     def app_for(self, i: int, attempt: int) -> str:
         alive = [app for app in self.apps if app not in self.dead] or self.apps
@@ -94,9 +97,12 @@ class Load:
 
     async def _form(self, base: str, i: int, address: str) -> str:
         async with httpx.AsyncClient(base_url=base, timeout=20) as browser:
-            page = await browser.get("/", headers={"X-Forwarded-For": address})
-            assert page.status_code == 200
-            hidden = hidden_inputs(page.text) | {"submission_id": f"instances-form-{i}"}
+            if i not in self.pages:
+                page = await browser.get("/", headers={"X-Forwarded-For": address})
+                assert page.status_code == 200
+                self.pages[i] = (hidden_inputs(page.text), httpx.Cookies(browser.cookies))
+            hidden, cookies = self.pages[i]
+            browser.cookies = cookies
             response = await browser.post(
                 "/quote",
                 data={**hidden, **quote_form(email=patient(i))},

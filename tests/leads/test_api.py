@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import PEOPLE, complete_values, quote_data, stored_leads
+from tests.factories import PEOPLE, complete_values, outbox_rows, quote_data, stored_leads
 
 
 async def test_create_returns_id_and_reference(client: AsyncTestClient, settings: Settings) -> None:
@@ -93,3 +96,139 @@ async def test_submissions_are_rate_limited_per_client(database_url: str) -> Non
         ]
         assert (await client.get("/")).status_code == 200  # reading is never limited
     assert statuses == [201, 201, 429]
+
+
+async def test_a_name_that_reads_backwards_is_refused_beside_its_field(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    response = await client.post(
+        "/api/v1/quotes", json=quote_data(full_name="Ana \u202egro.elpmaxe@srettep")
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "full_name" and "direction" in error["message"]
+    assert await stored_leads(settings.database_url) == []
+
+
+JSON_ONLY = "Send the quote request as JSON, with the header Content-Type: application/json."
+OTHER_SITE = (
+    "This API does not take requests from pages on other web sites; a partner site's origin "
+    "must be allowed by the operator first."
+)
+
+
+async def test_only_json_is_accepted(client: AsyncTestClient, settings: Settings) -> None:
+    body = json.dumps(quote_data())
+    for content_type in (
+        "text/plain",  # what a page on another site can send without asking first
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "application/jsonx",
+        None,
+    ):
+        headers = {"content-type": content_type} if content_type else {}
+        response = await client.post("/api/v1/quotes", content=body, headers=headers)
+        assert response.status_code == 415, content_type
+        assert response.json()["detail"] == JSON_ONLY
+    assert await stored_leads(settings.database_url) == []
+    response = await client.post(
+        "/api/v1/quotes", content=body, headers={"content-type": "application/json; charset=utf-8"}
+    )
+    assert response.status_code == 201
+
+
+async def test_a_page_on_another_site_cannot_submit(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    for headers in (
+        {"origin": "https://evil.example"},
+        {"origin": "https://evil.example", "sec-fetch-site": "cross-site"},
+        {"origin": "null"},  # a sandboxed frame or a file
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site", "origin": "https://shop.testserver.local"},
+    ):
+        response = await client.post("/api/v1/quotes", json=quote_data(), headers=headers)
+        assert response.status_code == 403, headers
+        assert response.json()["detail"] == OTHER_SITE
+        assert "access-control-allow-origin" not in response.headers
+    assert await stored_leads(settings.database_url) == []
+    assert await outbox_rows(settings.database_url) == []
+
+
+async def test_servers_and_this_site_itself_may_submit(client: AsyncTestClient) -> None:
+    for headers in (
+        {},  # a partner's server: no browser, no Origin
+        {"origin": "http://testserver.local", "sec-fetch-site": "same-origin"},
+    ):
+        response = await client.post("/api/v1/quotes", json=quote_data(), headers=headers)
+        assert response.status_code == 201, headers
+
+
+PARTNER = "https://partner.example"
+
+
+async def test_a_listed_origin_is_answered_with_cors(
+    database_url: str,
+) -> None:
+    app = create_app(
+        make_settings(database_url, api_allowed_origins=f"{PARTNER}/, https://other.example")
+    )
+    async with AsyncTestClient(app=app) as client:
+        preflight = await client.options(
+            "/api/v1/quotes",
+            headers={
+                "origin": PARTNER,
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type,idempotency-key",
+            },
+        )
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == PARTNER
+        assert preflight.headers["access-control-allow-methods"] == "POST"
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert "content-type" in allowed and "idempotency-key" in allowed
+        assert "origin" in preflight.headers["vary"].lower()
+        assert "access-control-allow-credentials" not in preflight.headers
+
+        created = await client.post(
+            "/api/v1/quotes",
+            json=quote_data(),
+            headers={"origin": PARTNER, "sec-fetch-site": "cross-site"},
+        )
+        assert created.status_code == 201
+        assert created.headers["access-control-allow-origin"] == PARTNER
+        assert "idempotent-replayed" in created.headers["access-control-expose-headers"].lower()
+        # The partner's page can read the field errors too.
+        invalid = await client.post(
+            "/api/v1/quotes", json=quote_data(country="ZZ"), headers={"origin": PARTNER}
+        )
+        assert invalid.status_code == 422
+        assert invalid.headers["access-control-allow-origin"] == PARTNER
+
+        unlisted = await client.options(
+            "/api/v1/quotes",
+            headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+        )
+        assert unlisted.status_code == 403
+        assert "access-control-allow-origin" not in unlisted.headers
+        # Only the quotes API is shared with the partner, not the rest of the site.
+        desk = await client.get("/desk/sign-in", headers={"origin": PARTNER})
+        assert "access-control-allow-origin" not in desk.headers
+
+
+def test_every_origin_at_once_is_refused_at_start_up(database_url: str) -> None:
+    with pytest.raises(ValueError, match="QUOTE_API_ALLOWED_ORIGINS"):
+        make_settings(database_url, api_allowed_origins="*")
+    with pytest.raises(ValueError, match="QUOTE_API_ALLOWED_ORIGINS"):
+        make_settings(database_url, api_allowed_origins="partner.example")
+
+
+async def test_the_form_honeypot_sent_to_the_api_marks_spam(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    """A bot that copies the page's form fields into JSON fills the honeypot too."""
+    response = await client.post("/api/v1/quotes", json=quote_data(website="http://spam.example"))
+    assert response.status_code == 201  # stored, never refused: the desk can still see it
+    (lead,) = await stored_leads(settings.database_url)
+    assert lead.status == "spam" and lead.events[0].data["spam"] == "honeypot"
+    assert await outbox_rows(settings.database_url) == []

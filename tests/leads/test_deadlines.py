@@ -71,7 +71,11 @@ async def test_one_reminder_then_overdue_and_one_digest_with_two_workers(
     make_background: MakeBackground,
 ) -> None:
     (brussels,) = await add_facilitators(settings.database_url, BRUSSELS)
-    first, second, third = [await submit(client, language="nl") for _ in range(3)]
+    # Three patients: one patient asking three times would be a follow-up, twice over.
+    first, second, third = [
+        await submit(client, language="nl", email=email)
+        for email in ("ana.peeters@example.org", "jan.jansen@example.org", "els.maes@example.org")
+    ]
     one, two = make_background(), make_background()
     await side_by_side(one, two)
     assert len(subjects(smtp, brussels.email, "New quote request")) == 3

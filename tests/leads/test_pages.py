@@ -176,3 +176,13 @@ async def test_lead_count_matches_submissions(client: AsyncTestClient, settings:
         created = select(func.count()).select_from(LeadEvent).where(LeadEvent.kind == "created")
         assert await conn.scalar(created) == 3
     await engine.dispose()
+
+
+async def test_a_name_with_a_hidden_character_comes_back_with_its_message(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    response = await submit_form(client, quote_form(full_name="Ana\u200bPeeters"))
+    assert response.status_code == 400
+    assert 'id="error-full_name"' in response.text
+    assert "invisible characters" in response.text
+    assert await stored_leads(settings.database_url) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import count
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
@@ -24,8 +25,13 @@ from tests.factories import (
     submit_form,
 )
 
+_patients = count(1)
+
 
 async def submit(client: AsyncTestClient, **overrides: object) -> None:  # type: ignore[type-arg]
+    """A request from a new patient each time: one patient asking again for the same treatment
+    is a follow-up, which is not routed (tests/leads/test_submit.py)."""
+    overrides.setdefault("email", f"patient{next(_patients)}@example.org")
     response = await client.post("/api/v1/quotes", json=quote_data(**overrides))
     assert response.status_code == 201, response.text
 

@@ -79,15 +79,28 @@ def test_name_boundaries(name: str, ok: bool) -> None:
     assert ("full_name" not in errors_for(full_name=name)) is ok
 
 
+# Letters that print as nothing: a name made of them would show as blank.
+BLANK_LOOKING = set("\u115f\u1160\u3164\uffa0\u034f\u2800")
+
+
 @given(
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+        # Format characters (Cf) are not printable: see the tests of invisible characters.
+        alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp")),
         min_size=2,
         max_size=120,
-    ).filter(lambda s: len(s.strip()) >= 2)
+    ).filter(lambda s: len(s.strip()) >= 2 and not BLANK_LOOKING & set(s))
 )
 def test_any_printable_name_of_valid_length_is_accepted(name: str) -> None:
     assert "full_name" not in errors_for(full_name=name)
+
+
+@given(
+    st.text(alphabet=st.characters(categories=("L",)), min_size=1, max_size=40),
+    st.characters(categories=("Cf",), exclude_characters="\u200c\u200d"),
+)
+def test_a_format_character_never_passes_in_a_name(prefix: str, hidden: str) -> None:
+    assert "full_name" in errors_for(full_name=f"An{prefix}{hidden}na")
 
 
 @given(st.text(min_size=1, max_size=40), st.sampled_from(["\r", "\n", "\x00", "\x1b", "\u2028"]))
@@ -172,3 +185,50 @@ def test_tracking_values_are_trimmed_not_refused() -> None:
 def test_destination_fits_its_column() -> None:
     assert "destination" not in errors_for(destination="B" * 120)
     assert errors_for(destination="B" * 121)["destination"] == "Keep this under 120 characters."
+
+
+NAME_INVISIBLE = (
+    "Your name cannot contain invisible characters or characters that change the text's "
+    "direction; please type it again."
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ana \u202eoc.elpmaxe@srettep",  # right-to-left override: reads backwards
+        "Ana\u202a Peeters",  # left-to-right embedding
+        "Ana\u2066 Peeters\u2069",  # isolates
+        "Ana\u200f Peeters",  # right-to-left mark
+        "Ana\u200bPeeters",  # zero-width space
+        "Ana\u2060Peeters",  # word joiner
+        "\ufeffAna Peeters",  # zero-width no-break space (BOM)
+        "Ana Pee\u00adters",  # soft hyphen
+        "Ana \U000e0041Peeters",  # tag character
+        "\u3164\u3164",  # Hangul fillers: a name that shows as blank
+        "Ana\u200d",  # a joiner with nothing to join
+        "\u200cAna",
+        "Ana \u200c Peeters",
+    ],
+)
+def test_names_refuse_invisible_and_direction_characters(name: str) -> None:
+    assert errors_for(full_name=name) == {"full_name": NAME_INVISIBLE}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "مهدی\u200cزاده",  # Persian: the zero-width non-joiner inside a family name
+        "ශ්\u200dරී ලංකා",  # Sinhala: the zero-width joiner makes the conjunct
+        "क्\u200dष पटेल",  # Devanagari half form
+        "Zoë O'Brien",
+    ],
+)
+def test_names_keep_the_joiners_scripts_need(name: str) -> None:
+    assert errors_for(full_name=name) == {}
+
+
+def test_treatment_and_destination_refuse_direction_characters() -> None:
+    """Both are in the facilitator's subject line, beside the patient's name."""
+    errors = errors_for(treatment="Stem cells\u202e", destination="Bel\u200bgium")
+    assert set(errors) == {"treatment", "destination"}

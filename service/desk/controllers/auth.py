@@ -47,6 +47,7 @@ class DeskAuth(Controller):
             now=now,
             max_failures=settings.sign_in_max_failures,
             window=settings.sign_in_window(),
+            max_delay=settings.sign_in_max_delay_seconds,
         )
         if result.coordinator is None:
             return _sign_in_refused(request, form, throttled=result.throttled, settings=settings)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db import Database
 from service.desk import messages
 from service.desk.controllers.web import AnyRequest, back_to, flash, form_of, page
+from service.edge import as_id
 from service.facilitators import facilitator_choices
 from service.languages import LANGUAGES
 from service.leads import privacy, workflow
@@ -166,7 +167,7 @@ class DeskLeads(Controller):
         facilitator = await database.write(
             workflow.reassign,
             lead_id=lead_id,
-            facilitator_id=int(chosen) if chosen.isdigit() else 0,
+            facilitator_id=as_id(chosen) or 0,
             actor=coordinator.email,
             settings=settings,
             now=now,

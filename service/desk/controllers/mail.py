@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.desk.controllers.web import AnyRequest, page
 from service.desk.mail_log import MAIL_STATUSES, get_message, list_messages, mail_counts
+from service.edge import as_id
 from service.errors import NotFound
 from service.mail.devsink import captured_message, captured_messages
 from service.settings import Env, Settings
@@ -58,9 +59,7 @@ class DeskMail(Controller):
     ) -> Template:
         status = request.query_params.get("status", "")
         before = request.query_params.get("before", "")
-        result = await list_messages(
-            session=session, status=status, before=int(before) if before.isdigit() else None
-        )
+        result = await list_messages(session=session, status=status, before=as_id(before))
         return page(
             request,
             "mail.html",
