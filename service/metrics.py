@@ -14,7 +14,6 @@ import hmac
 import logging
 import os
 from datetime import datetime
-from enum import StrEnum
 from ipaddress import ip_address
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,6 @@ from litestar.enums import ScopeType
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
-    Counter,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -37,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import Database
 from service.leads.queries import status_counts
+from service.leads.refusals import Refusal, submit_refused
 from service.mail.heartbeat import Pulse, pulse
 from service.mail.outbox import Backlog, backlog
 from service.settings import Settings
@@ -58,31 +57,11 @@ NOT_ALLOWED = (
 )
 
 
-class Refusal(StrEnum):
-    """Why a quote submission did not become a normal lead."""
-
-    validation = "validation"  # 400 (form) or 422 (API): nothing stored
-    spam = "spam"  # stored, as spam
-    rate_limit = "rate_limit"  # 429: nothing stored
-    cap = "cap"  # stored, but the patient was not sent another confirmation
-
-
 REQUEST_SECONDS = Histogram(
     "quote_http_request_duration_seconds",
     "Time to answer a request, by method, route template and status class.",
     ["method", "route", "status"],
 )
-SUBMITS_REFUSED = Counter(
-    "quote_submits_refused",
-    "Quote submissions that did not become a normal lead, by reason.",
-    ["reason"],
-)
-for _reason in Refusal:
-    SUBMITS_REFUSED.labels(_reason)  # every reason is exported, at 0 until it happens
-
-
-def submit_refused(reason: Refusal) -> None:
-    SUBMITS_REFUSED.labels(reason).inc()
 
 
 class RequestObserver:

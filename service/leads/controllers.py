@@ -24,6 +24,7 @@ from service.languages import LANGUAGES
 from service.leads import antispam, messages
 from service.leads.cross_origin import CrossOrigin
 from service.leads.pipeline import LeadStatus
+from service.leads.refusals import Refusal, submit_refused
 from service.leads.schemas import (
     CONTACT_METHODS,
     PATIENT_RELATIONS,
@@ -34,7 +35,6 @@ from service.leads.schemas import (
     field_errors,
 )
 from service.leads.submit import LANDING_ARTICLE, Client, create_lead, find_by_reference
-from service.metrics import Refusal, submit_refused
 from service.settings import Settings
 
 FORM_FIELDS = (

@@ -1,0 +1,30 @@
+"""Why a quote submission did not become a normal lead, counted per process for `GET /metrics`
+(every reason exported, at 0 until it happens)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from prometheus_client import Counter
+
+
+class Refusal(StrEnum):
+    """Why a quote submission did not become a normal lead."""
+
+    validation = "validation"  # 400 (form) or 422 (API): nothing stored
+    spam = "spam"  # stored, as spam
+    rate_limit = "rate_limit"  # 429: nothing stored
+    cap = "cap"  # stored, but the patient was not sent another confirmation
+
+
+SUBMITS_REFUSED = Counter(
+    "quote_submits_refused",
+    "Quote submissions that did not become a normal lead, by reason.",
+    ["reason"],
+)
+for _reason in Refusal:
+    SUBMITS_REFUSED.labels(_reason)  # every reason is exported, at 0 until it happens
+
+
+def submit_refused(reason: Refusal) -> None:
+    SUBMITS_REFUSED.labels(reason).inc()
