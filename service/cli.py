@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import logging.config
@@ -11,7 +12,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -29,7 +30,7 @@ from service.accounts.coordinators import ROLES, create_coordinator
 from service.app import create_app
 from service.background import background
 from service.clock import utc_now
-from service.db import Database
+from service.db import Database, is_unavailable
 from service.desk.demo import insert_demo_leads
 from service.edge import LOG_FILTER, EscapeControls
 from service.errors import DomainError
@@ -221,7 +222,9 @@ def db() -> None:
 @db.command()
 def upgrade() -> None:
     """Apply every migration not yet applied."""
-    migrations.upgrade(Settings().database_url)
+    settings = Settings()
+    with _database_answers(settings):
+        migrations.upgrade(settings.database_url)
     click.echo("Database is up to date.")
 
 
@@ -328,21 +331,40 @@ async def _write_active(database: Database, *, email: str, active: bool) -> None
     await database.write(facilitator_service.set_active, email=email, active=active, now=utc_now())
 
 
+@contextlib.contextmanager
+def _database_answers(settings: Settings) -> Iterator[None]:
+    """A database that does not answer is said in one line (exit status 1), not a traceback."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        cause = type(exc.__cause__ or exc).__name__
+        raise click.ClickException(
+            f"The database does not answer ({cause}): is it running, and is "
+            f"QUOTE_DATABASE_URL ({shown}) right?"
+        ) from None
+
+
 def _with_database(
     action: Callable[..., Awaitable[T]], settings: Settings | None = None, **kwargs: Any
 ) -> T:
     """Run `action(database, **kwargs)` with a database (on the environment's settings unless
-    given), and close it. A refusal of the domain becomes the command's error message."""
+    given), and close it. A refusal of the domain becomes the command's error message, and so
+    does a database that does not answer."""
+    chosen = settings or Settings()
 
     async def go() -> T:
-        database = Database(settings or Settings())
+        database = Database(chosen)
         try:
             return await action(database, **kwargs)
         finally:
             await database.dispose()
 
     try:
-        return asyncio.run(go())
+        with _database_answers(chosen):
+            return asyncio.run(go())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
 

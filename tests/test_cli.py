@@ -139,6 +139,24 @@ def test_run_says_clearly_when_the_mail_sink_port_is_taken(tmp_path: Path) -> No
     assert "Traceback" not in result.output
 
 
+def test_a_database_that_does_not_answer_is_said_in_one_line() -> None:
+    """PostgreSQL down (or a wrong port): every command that needs it says so, exit status 1."""
+    url = f"postgresql+asyncpg://postgres:s3cret@127.0.0.1:{free_port()}/quote"
+    runner = CliRunner(env={"QUOTE_DATABASE_URL": url, "QUOTE_MAILER_ENABLED": "false"})
+    for command in (
+        ["db", "upgrade"],
+        ["run", "--port", str(free_port())],
+        ["facilitator", "list"],
+        ["consent", "verify"],
+        ["purge", "--older-than", "30", "--dry-run"],
+    ):
+        result = runner.invoke(main, command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "The database does not answer (ConnectionRefusedError)" in result.output, command
+        assert "127.0.0.1" in result.output and "s3cret" not in result.output
+        assert "Traceback" not in result.output
+
+
 def env(settings: Settings) -> dict[str, str]:
     return {"QUOTE_DATABASE_URL": settings.database_url, "QUOTE_ENV": "test"}
 
