@@ -8,6 +8,7 @@ import copy
 import logging
 import logging.config
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -143,14 +144,20 @@ def _announcer(settings: Settings) -> Callable[..., None]:
     return lambda text, err=False: logger.log(logging.WARNING if err else logging.INFO, text)
 
 
+# The token of a personal link (/privacy/..., /respond/...) opens a patient's request, and
+# lets whoever holds it erase the request or answer for the facilitator: a credential.
+_PERSONAL_LINK = re.compile(r"^/(privacy|respond)/(?!link(?:/|$))[^/]+")
+
+
 class WithoutQueryString(logging.Filter):
-    """Access log lines without the query string: the desk's search and filters put names and
-    email addresses there, and logs never carry personal data."""
+    """Access log lines without the query string (the desk's search and filters put names and
+    email addresses there: logs never carry personal data), nor a personal link's token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3:
             args = list(record.args)
-            args[2] = str(args[2]).split("?", 1)[0]
+            path = str(args[2]).split("?", 1)[0]
+            args[2] = _PERSONAL_LINK.sub(r"/\1/{token}", path)
             record.args = tuple(args)
         return True
 

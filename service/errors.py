@@ -83,6 +83,11 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     )
 
 
+def _route(request: Request[Any, Any, Any]) -> str:
+    """The route's template, never the path: a personal link's path holds its token."""
+    return str(request.scope.get("path_template") or "unmatched")
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, HTTPException) and exc.status_code < HTTP_500_INTERNAL_SERVER_ERROR:
         status, detail, headers = exc.status_code, exc.detail, exc.headers or {}
@@ -97,7 +102,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             "unavailable: database or network (%s) on %s %s",
             type(cause).__name__,
             request.method,
-            request.url.path,
+            _route(request),
         )
         status, detail = HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -112,7 +117,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             "unhandled %s on %s %s",
             type(exc).__name__,
             request.method,
-            request.url.path,
+            _route(request),
             exc_info=exc,
         )
         status = getattr(exc, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)

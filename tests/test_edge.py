@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 import uvicorn.config
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -374,6 +374,27 @@ async def test_an_error_log_with_request_text_in_it_cannot_forge_a_line(
     at_margin = [line for line in logged.splitlines() if line and not line[0].isspace()]
     assert at_margin and not any(line.startswith("INFO:") for line in at_margin), logged
     assert "\\r" in logged and "\\u2028" + FORGED in logged
+
+
+@get("/test/fail-at/{token:str}", include_in_schema=False)
+async def fail_at(token: str) -> None:
+    """Registered only in this test's app: a route whose path holds a secret, failing."""
+    raise ValueError("no such thing")
+
+
+async def test_an_error_log_names_the_route_not_the_path(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A personal link's path is its token: an error on /privacy/{token} must not log it."""
+    app = create_app(settings)
+    app.register(fail_at)
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/test/fail-at/s3cret-token")
+    assert response.status_code == 500
+    logged = await _stderr_until(capsys, "unhandled ValueError")
+    ours = "\n".join(line for line in logged.splitlines() if "httpx" not in line)
+    assert "unhandled ValueError on GET /test/fail-at/{token}" in ours
+    assert "s3cret" not in ours  # (the test client logs the URL it asked for)
 
 
 async def _stderr_until(capsys: pytest.CaptureFixture[str], needle: str) -> str:

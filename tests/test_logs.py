@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import uuid
 
 import httpx
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.clock import utc_now
+from service.leads.assignments import respond_token
+from service.leads.privacy import privacy_token
 from service.logs import JsonFormatter
 from service.settings import Settings
+from tests.conftest import make_settings
 from tests.factories import quote_data
 from tests.service_processes import StartProcess, service_env
 from tests.smtp import SmtpServer, free_port, mail_settings
@@ -76,6 +81,45 @@ def test_json_logs_have_a_line_per_request_by_route_and_nothing_personal(
     assert any(e["message"] == "Application startup complete." for e in lines)
     for private in (reference, "newsletter", "ana.peeters", "Ana Peeters", "Peeters"):
         assert private not in output
+
+
+def test_readable_logs_carry_no_query_string_and_no_personal_links_token(
+    own_sqlite_url: str, processes: StartProcess
+) -> None:
+    """The token of /privacy/... opens (and erases) a patient's request; /respond/... answers
+    for a facilitator: whoever reads the logs must not be able to."""
+    settings = make_settings(own_sqlite_url)
+    port = free_port()
+    env = service_env(
+        QUOTE_ENV="test",
+        QUOTE_LOG_FORMAT="text",
+        QUOTE_DATABASE_URL=own_sqlite_url,
+        QUOTE_SECRET_KEY=settings.secret_key,
+        QUOTE_MAILER_ENABLED="false",
+        QUOTE_RATE_LIMIT="0",
+    )
+    app = processes(["run", "--port", str(port)], env)
+    base = f"http://127.0.0.1:{port}"
+    app.wait_until_serving(base)
+    created = httpx.post(f"{base}/api/v1/quotes", json=quote_data())
+    lead_id = uuid.UUID(created.json()["id"])
+    private = privacy_token(lead_id=lead_id, settings=settings, now=utc_now())
+    respond = respond_token(settings=settings, lead_id=lead_id, facilitator_id=1, now=utc_now())
+    assert httpx.get(f"{base}/privacy/{private}").status_code == 200
+    assert httpx.post(f"{base}/privacy/{private}/erase").status_code == 403  # no CSRF token
+    httpx.get(f"{base}/respond/{respond}")
+    assert httpx.get(f"{base}/privacy/link").status_code == 200
+    assert httpx.get(f"{base}/desk/leads?q={PATIENT}").status_code == 303
+    assert app.stop() in (0, -15)
+
+    output = app.output()
+    assert '"GET /privacy/{token} HTTP/1.1" 200' in output
+    assert '"POST /privacy/{token}/erase HTTP/1.1" 403' in output
+    assert '"GET /respond/{token} HTTP/1.1"' in output
+    assert '"GET /privacy/link HTTP/1.1" 200' in output
+    assert '"GET /desk/leads HTTP/1.1" 303' in output
+    for secret in (private, respond, private.split(".")[0], respond.split(".")[0], "ana.peeters"):
+        assert secret not in output
 
 
 async def test_the_worker_logs_each_send_attempt_with_ids_and_codes_only(
