@@ -9,7 +9,7 @@ import hashlib
 from datetime import timedelta
 from time import time
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.rate_limit import (
@@ -26,13 +26,16 @@ from litestar.stores.redis import RedisStore
 from service.accounts.sessions import DESK_SESSION_STORE, DatabaseStore
 from service.db import Database
 from service.leads.queries import COUNTS_STORE
+from service.leads.refusals import RATE_LIMITED
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from litestar import Request
     from litestar.types import Receive, Scope, Send
 
 RATE_LIMIT_STORE = "rate_limit"
-SUBMIT_PATHS = frozenset({"/quote", "/api/v1/quotes"})
+FORM_PATH = "/quote"
+SUBMIT_PATHS = frozenset({FORM_PATH, "/api/v1/quotes"})
 
 # One step, so that two instances counting the same client at once cannot both take the last
 # place: the count goes up, and the window starts with the first request in it.
@@ -76,17 +79,27 @@ def submit_rate_limit(rule: tuple[DurationUnit, int]) -> RateLimitConfig:
 class SharedRateLimit(RateLimitMiddleware):
     """litestar's rate limit, with one atomic count per client in Redis. litestar's own reads the
     history, then writes it back under a lock of this process only: two instances (or two
-    processes of `run --workers`) would each let the same client through."""
+    processes of `run --workers`) would each let the same client through. Over the limit, the
+    API answers 429; the form's handler does, with the form and every value the patient typed."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = scope["litestar_app"]
-        store = self.config.get_store_from_app(app)
-        if not isinstance(store, RedisStore):
-            await super().__call__(scope, receive, send)
-            return
         request = app.request_class(scope)
-        if await self.should_check_request(request=request):
-            key = store._make_key(self.cache_key_from_request(request))
+        if not await self.should_check_request(request=request):
+            await self.app(scope, receive, send)
+            return
+        seen, over = await self._hit(request, self.config.get_store_from_app(app))
+        if over and request.url.path != FORM_PATH:
+            raise TooManyRequestsException(headers=self.create_response_headers(seen))
+        if over:  # the form answers 429 itself, with everything the patient typed
+            scope.setdefault("state", {})[RATE_LIMITED] = True
+        await self.app(scope, receive, self.create_send_wrapper(send=send, cache_object=seen))
+
+    async def _hit(self, request: Request[Any, Any, Any], store: Store) -> tuple[CacheObject, bool]:
+        """Count this request; whether the client was already over the limit."""
+        key = self.cache_key_from_request(request)
+        if isinstance(store, RedisStore):
+            key = store._make_key(key)
             window = DURATION_VALUES[self.unit]
             count, ttl = await store._redis.eval(_HIT, 1, key, str(window))  # type: ignore[misc]
             now = int(time())
@@ -94,10 +107,13 @@ class SharedRateLimit(RateLimitMiddleware):
                 history=[now] * min(int(count), self.max_requests),
                 reset=now + (int(ttl) if int(ttl) > 0 else window),
             )
-            if int(count) > self.max_requests:
-                raise TooManyRequestsException(headers=self.create_response_headers(seen))
-            send = self.create_send_wrapper(send=send, cache_object=seen)
-        await self.app(scope, receive, send)
+            return seen, int(count) > self.max_requests
+        async with self._lock:  # litestar's own, in this process
+            seen = await self.retrieve_cached_history(key, store)
+            if len(seen.history) >= self.max_requests:
+                return seen, True
+            await self.set_cached_history(key=key, cache_object=seen, store=store)
+            return seen, False
 
 
 class HashedKeys(Store):

@@ -24,7 +24,7 @@ from service.languages import LANGUAGES
 from service.leads import antispam, messages
 from service.leads.cross_origin import CrossOrigin
 from service.leads.pipeline import LeadStatus
-from service.leads.refusals import Refusal, submit_refused
+from service.leads.refusals import RATE_LIMITED, Refusal, submit_refused
 from service.leads.schemas import (
     CONTACT_METHODS,
     PATIENT_RELATIONS,
@@ -42,6 +42,7 @@ FORM_FIELDS = (
     antispam.HONEYPOT_FIELD,
 )
 TRACKING_FIELDS = (*UTM_FIELDS, "referrer")
+SUBMISSION_FIELDS = ("submission_id", "form_ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,18 @@ class QuotePages(Controller):
         posted = await request.form()
         values = {name: str(posted.get(name, "")) for name in FORM_FIELDS}
         tracking = {name: str(posted.get(name, "")) for name in TRACKING_FIELDS}
+        if request.state.get(RATE_LIMITED):
+            return landing_page(
+                request,
+                settings,
+                now=now,
+                values=values,
+                errors={},
+                tracking=tracking,
+                status_code=429,
+                notice=messages.WAIT_A_MINUTE,
+                submission={name: str(posted.get(name, "")) for name in SUBMISSION_FIELDS},
+            )
         try:
             quote = QuoteRequest.model_validate({**values, **tracking})
         except ValidationError as exc:

@@ -41,6 +41,11 @@ SEND_AGAIN = (
     "Your request could not be saved just now. Nothing is lost: everything you typed is still "
     "in the form below, so please send again in a minute."
 )
+WAIT_A_MINUTE = (
+    "Many requests were sent from your network in the last minute, so yours was not saved. "
+    "Nothing is lost: everything you typed is still in the form below; please wait a minute, "
+    "then send it again."
+)
 API_JSON_ONLY = "Send the quote request as JSON, with the header Content-Type: application/json."
 API_OTHER_SITE = (
     "This API does not take requests from pages on other web sites; a partner site's origin "

@@ -17,6 +17,10 @@ class Refusal(StrEnum):
     cap = "cap"  # stored, but the patient was not sent another confirmation
 
 
+# Set in the request's state by the rate limit (service/stores.py) on a form submit over it: the
+# form answers 429 itself, with every value kept, rather than an error page that loses them.
+RATE_LIMITED = "rate_limited"
+
 SUBMITS_REFUSED = Counter(
     "quote_submits_refused",
     "Quote submissions that did not become a normal lead, by reason.",

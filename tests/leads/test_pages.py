@@ -9,9 +9,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from service.app import create_app
 from service.content.documents import legal_texts
 from service.models import Consent, Lead, LeadEvent
 from service.settings import Settings
+from tests.conftest import make_settings
 from tests.factories import hidden_inputs, open_form, quote_form, stored_leads, submit_form
 
 
@@ -186,3 +188,25 @@ async def test_a_name_with_a_hidden_character_comes_back_with_its_message(
     assert 'id="error-full_name"' in response.text
     assert "invisible characters" in response.text
     assert await stored_leads(settings.database_url) == []
+
+
+async def test_a_patient_over_the_rate_limit_keeps_every_value_typed(settings: Settings) -> None:
+    """Many requests from one network (a clinic, a hotel): the form comes back, nothing lost."""
+    limited = make_settings(settings.database_url, rate_limit="2/minute")
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    async with AsyncTestClient(app=create_app(limited)) as client:
+        client.follow_redirects = False
+        for _ in range(2):
+            assert (await submit_form(client, headers=browser)).status_code == 303
+        hidden = await open_form(client)
+        form = quote_form(full_name="Zoë Dubois", medical_summary="Left arm weak since March")
+        response = await submit_form(client, form, hidden=hidden, headers=browser)
+
+    assert response.status_code == 429
+    page = response.text
+    assert "please wait a minute, then send it again" in page
+    assert 'value="Zoë Dubois"' in page and "Left arm weak since March" in page
+    kept = hidden_inputs(page)  # sent again later, it is the same submission
+    assert kept["submission_id"] == hidden["submission_id"]
+    assert kept["form_ts"] == hidden["form_ts"]
+    assert len(await stored_leads(settings.database_url)) == 2
