@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.access import api_guard, current_coordinator
 from service.db import Database
 from service.leads.fields import LEAD_FIELDS, raw_values
-from service.leads.pipeline import STATUSES
+from service.leads.pipeline import LeadStatus
 from service.leads.queries import Cursor, LeadFilter, lead_record, list_leads
 from service.leads.responses import DeclineReason, ResponseAction, lead_answers
 from service.leads.workflow import NOTE_MAX, update_lead
@@ -73,7 +73,7 @@ class LeadList(BaseModel):
 
 
 class LeadPatch(BaseModel):
-    status: str | None = Field(default=None, description=", ".join(STATUSES))
+    status: LeadStatus | None = None
     note: str | None = Field(default=None, max_length=NOTE_MAX)
 
 

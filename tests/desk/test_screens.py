@@ -200,6 +200,9 @@ async def test_api_token_is_shown_once_and_works(desk: AsyncTestClient, settings
     assert len(stored.events) == 11
     refused = await desk.patch(f"/api/v1/leads/{lead.id}", headers=bearer, json={"status": "new"})
     assert refused.status_code == 409 and "cannot move" in refused.json()["detail"]
+    unknown = {"status": "archived", "note": "Archive it"}
+    typo = await desk.patch(f"/api/v1/leads/{lead.id}", headers=bearer, json=unknown)
+    assert typo.status_code == 400 and "status" in typo.text  # not a move: no such status
     untouched = await desk.get(f"/api/v1/leads/{other.id}", headers=bearer)
     assert untouched.json()["status"] == "contacted"
 
