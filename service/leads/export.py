@@ -24,6 +24,7 @@ logger = logging.getLogger("service.leads")
 BATCH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = tuple(f.name for f in LEAD_FIELDS)
+EXPORT_ACTION = "export_csv"  # desk_audit.action of an export
 
 
 def safe_cell(value: object) -> str:
@@ -35,7 +36,7 @@ def safe_cell(value: object) -> str:
 def record_export(session: Session, *, lead_filter: LeadFilter, actor: str, now: datetime) -> None:
     """Who exported which filter, and when (the desk's audit)."""
     session.add(
-        DeskAudit(actor=actor, action="export_csv", data=lead_filter.query(), created_at=now)
+        DeskAudit(actor=actor, action=EXPORT_ACTION, data=lead_filter.query(), created_at=now)
     )
 
 

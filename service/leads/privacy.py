@@ -32,6 +32,7 @@ from service.leads import messages
 from service.leads.consents import append as append_consents
 from service.leads.consents import forget_personal
 from service.leads.consents import new_record as consent_record
+from service.leads.export import EXPORT_ACTION
 from service.leads.fields import LEAD_FIELDS, country_name, raw_values
 from service.leads.timeline import EventKind, record
 from service.leads.translations import PATIENT_CONFIRMATION, PRIVACY
@@ -40,6 +41,7 @@ from service.mail.render import Email, mailbox, render
 from service.models import (
     Base,
     Consent,
+    DeskAudit,
     Facilitator,
     Lead,
     LeadEvent,
@@ -444,6 +446,7 @@ def erase(
     lead.erased_at = lead.updated_at = now
     forget_personal(session, lead_id=lead.id)
     _forget_events(session, lead_id=lead.id, identifiers=identifiers)
+    _forget_searches(session, identifiers=identifiers)
     session.execute(  # a facilitator's note with their answer
         update(LeadResponse)
         .where(LeadResponse.lead_id == lead.id, LeadResponse.note.is_not(None))
@@ -518,6 +521,17 @@ def _forget_events(session: Session, *, lead_id: uuid.UUID, identifiers: Sequenc
                 data[key] = ERASED
         if data != event.data:
             event.data = data
+
+
+def _forget_searches(session: Session, *, identifiers: Sequence[str]) -> None:
+    """A desk export recorded with a search for the patient (their address, name or phone, or a
+    part of one) keeps who exported and when, and the marker instead of the search."""
+    searched = DeskAudit.data["q"].as_string()
+    exports = select(DeskAudit).where(DeskAudit.action == EXPORT_ACTION, searched.is_not(None))
+    for entry in session.scalars(exports):
+        q = str(entry.data.get("q", "")).lower()
+        if q and q != ERASED and any(q in i.lower() or i.lower() in q for i in identifiers):
+            entry.data = {**entry.data, "q": ERASED}
 
 
 def forget_settled(session: Session, *, message: OutboxMessage, final: bool, now: datetime) -> None:

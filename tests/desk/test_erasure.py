@@ -7,7 +7,7 @@ import re
 
 from litestar.testing import AsyncTestClient
 
-from service.models import Consent, OutboxMessage
+from service.models import Consent, DeskAudit, OutboxMessage
 from service.settings import Settings
 from tests.factories import (
     add_facilitators,
@@ -125,3 +125,26 @@ async def test_hostile_reasons_are_refused_and_change_nothing(
     assert pasted.status_code == 303
     (lead,) = await stored_leads(settings.database_url)
     assert [e.data["reason"] for e in lead.events if e.kind == "erased"] == ["[2J By phone"]
+
+
+async def test_an_export_searched_by_the_patients_name_or_address_forgets_the_search(
+    desk: AsyncTestClient, settings: Settings
+) -> None:
+    url = await _lead(desk, settings)
+    searches = ["ana.peeters@example.org", "PEETERS", "someone.else@example.org"]
+    for q in searches:
+        assert (await desk.get("/desk/leads/export.csv", params={"q": q})).status_code == 200
+    erased = await desk.post(
+        f"{url}/erase",
+        data={"reason": "Asked by letter"},
+        headers={"x-csrf-token": csrf_token(desk)},
+    )
+    assert erased.status_code == 303
+
+    audit = sorted(await fetch_all(settings.database_url, DeskAudit), key=lambda a: a.id)
+    exports = [a for a in audit if a.action != "sign_in"]
+    assert [(a.actor, a.data) for a in exports] == [
+        ("coco@example.org", {"q": "[erased]"}),
+        ("coco@example.org", {"q": "[erased]"}),
+        ("coco@example.org", {"q": "someone.else@example.org"}),
+    ]
