@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.content.documents import article, legal_texts
 from service.db import Database, DatabaseUnavailable
-from service.errors import RETRY_AFTER_SECONDS, NotFound
+from service.errors import RETRY_AFTER_SECONDS, Conflict, NotFound
 from service.languages import LANGUAGES
 from service.leads import antispam, messages
 from service.leads.cross_origin import CrossOrigin
@@ -274,13 +274,18 @@ class QuoteApi(Controller):
         description=(
             "Same fields and rules as the form on the landing page, sent as JSON. Retries are "
             "safe with an `Idempotency-Key` header (or a `submission_id`): a repeat answers "
-            "with the lead already stored and the header `Idempotent-Replayed: true`. From a "
+            "with the lead already stored and the header `Idempotent-Replayed: true` (409 when "
+            "the key was used for another patient's request). From a "
             "browser, only this site's pages and the origins the operator allowed may call it."
         ),
         responses={
             403: ResponseSpec(
                 data_container=ErrorDetail,
                 description="Sent by a page on another site whose origin is not allowed",
+            ),
+            409: ResponseSpec(
+                data_container=ErrorDetail,
+                description="The Idempotency-Key was already used for another patient's request",
             ),
             415: ResponseSpec(data_container=ErrorDetail, description="Not sent as JSON"),
             422: ResponseSpec(data_container=QuoteErrors, description="Field errors"),
@@ -310,7 +315,10 @@ class QuoteApi(Controller):
             now=now,
             spam_reason=antispam.api_spam_reason(await request.json()),
         )
-        headers = {} if stored.created else {"Idempotent-Replayed": "true"}
+        replayed = not stored.created
+        if replayed and (stored.lead.email, stored.lead.full_name) != (data.email, data.full_name):
+            raise Conflict(messages.KEY_REUSED)  # a 201 would acknowledge what is not stored
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(
             QuoteCreated(id=stored.lead.id, reference=stored.lead.reference),
             status_code=201,

@@ -46,6 +46,10 @@ WAIT_A_MINUTE = (
     "Nothing is lost: everything you typed is still in the form below; please wait a minute, "
     "then send it again."
 )
+KEY_REUSED = (
+    "This Idempotency-Key (or submission_id) was already used for another patient's request: "
+    "send each request with a key of its own."
+)
 API_JSON_ONLY = "Send the quote request as JSON, with the header Content-Type: application/json."
 API_OTHER_SITE = (
     "This API does not take requests from pages on other web sites; a partner site's origin "

@@ -74,6 +74,25 @@ async def test_idempotency_key_makes_retries_safe(
     assert len(await stored_leads(settings.database_url)) == 1
 
 
+async def test_a_key_used_again_for_another_patient_is_refused_not_acknowledged(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    """A partner whose keys repeat (a counter reset, a constant): a 201 would acknowledge a
+    request that is not stored."""
+    headers = {"Idempotency-Key": "partner-request-1"}
+    first = await client.post("/api/v1/quotes", json=quote_data(), headers=headers)
+    other = quote_data(full_name="Zoë Dubois", email="zoe.dubois@example.org")
+    refused = await client.post("/api/v1/quotes", json=other, headers=headers)
+    assert first.status_code == 201
+    assert refused.status_code == 409
+    assert "Idempotency-Key" in refused.json()["detail"]
+    assert [lead.email for lead in await stored_leads(settings.database_url)] == [
+        "ana.peeters@example.org"
+    ]
+    sent_alone = await client.post("/api/v1/quotes", json=other | {"submission_id": "x1"})
+    assert sent_alone.status_code == 201
+
+
 async def test_api_needs_no_csrf_token(client: AsyncTestClient) -> None:
     client.cookies.clear()
     response = await client.post("/api/v1/quotes", json=quote_data())
