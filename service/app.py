@@ -6,6 +6,7 @@ from litestar import Litestar, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
 from litestar.static_files import create_static_files_router
@@ -102,6 +103,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> L
             title="Quote Desk",
             version="1",
             path="/schema",
+            # The document itself, at /schema too. litestar's HTML viewers (Swagger UI, ReDoc...)
+            # load their scripts from CDNs, which the CSP refuses: they showed a blank page.
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
             description=__doc__,
             components=Components(
                 security_schemes={

@@ -251,3 +251,19 @@ async def test_the_form_honeypot_sent_to_the_api_marks_spam(
     (lead,) = await stored_leads(settings.database_url)
     assert lead.status == "spam" and lead.events[0].data["spam"] == "honeypot"
     assert await outbox_rows(settings.database_url) == []
+
+
+async def test_the_api_documentation_needs_nothing_from_another_site(
+    client: AsyncTestClient,
+) -> None:
+    """Every page under /schema works under the CSP: no script, style or font from elsewhere."""
+    paths = [
+        r.path for r in client.app.routes if r.path.startswith("/schema") and "{" not in r.path
+    ]
+    assert "/schema" in paths
+    for path in paths:
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        assert "<script" not in response.text and "https://cdn" not in response.text, path
+    document = (await client.get("/schema")).json()
+    assert "/api/v1/quotes" in document["paths"]
