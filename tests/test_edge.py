@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 import uvicorn.config
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -377,7 +378,7 @@ async def test_an_error_log_with_request_text_in_it_cannot_forge_a_line(
 
 
 @get("/test/fail-at/{token:str}", include_in_schema=False)
-async def fail_at(token: str) -> None:
+async def fail_at(token: FromPath[str]) -> None:
     """Registered only in this test's app: a route whose path holds a secret, failing."""
     raise ValueError("no such thing")
 
