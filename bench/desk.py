@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bench.context import Context
 from bench.databases import BenchDatabase
-from bench.forms import form_variants, json_variants, prepare_database
+from bench.forms import form_variants, json_variants, patient_email, prepare_database
 from bench.http import Client, sign_in
 from bench.load import LoadResult, run_wrk
 from bench.processes import (
@@ -127,9 +127,8 @@ def desk_paths(database: BenchDatabase, service: Process) -> list[tuple[str, str
     """(name, path, text the answer must contain) for every request measured."""
     # One real submit gives a reference and an email address to search for.
     marker = uuid.uuid4().hex[:10]
-    email = f"search.{marker}@example.org"
-    variant = json_variants()[0]
-    body = variant.before.replace("ana.peeters@example.org", email) + marker + variant.after
+    email = patient_email(marker)
+    body = json_variants()[0].body(marker)
     answer = Client(service.url).post_json("/api/v1/quotes", body.encode())
     if answer.status != 201:
         raise RuntimeError(f"the search lead was refused: {answer.status}")
@@ -385,8 +384,7 @@ def export_routed(client: Client, service: Process, database: BenchDatabase) -> 
         prepare_facilitator[1],
         database_url=database.url,
     )
-    variant = json_variants()[0]
-    body = f"{variant.before}{uuid.uuid4().hex}{variant.after}".encode()
+    body = json_variants()[0].body(uuid.uuid4().hex).encode()
     if Client(service.url).post_json("/api/v1/quotes", body).status != 201:
         raise RuntimeError("the routed lead was refused")
     facilitator = database.scalar(

@@ -8,6 +8,7 @@ import resource
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -16,9 +17,11 @@ from bench.processes import Process, machine_busy_seconds
 
 # Each request: one of the prepared variants (one per simulated browser: its own cookie and
 # hidden fields), in turn, with a unique id between `before` and `after` in the body (no body
-# when `before` is empty: a GET).
+# when `before` is empty: a GET), then what `suffixes` holds for that id (a form's render time,
+# signed for that submission id), if anything.
 LUA = """
 local variants = {variants}
+local suffixes = {suffixes}
 local run = "{run}"
 local threads = {{}}
 local tid_counter = 0
@@ -38,7 +41,9 @@ function request()
   if v.before == "" then
     return wrk.format("{method}", "{path}", v.headers, nil)
   end
-  return wrk.format("{method}", "{path}", v.headers, v.before .. id .. v.after)
+  local per_thread = suffixes[tid]
+  local suffix = per_thread and per_thread[counter] or ""
+  return wrk.format("{method}", "{path}", v.headers, v.before .. id .. v.after .. suffix)
 end
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
@@ -74,11 +79,25 @@ class Meter(Protocol):
     def cpu(self) -> float: ...
 
 
+# wrk's threads (-t2), and the most requests one of them can make in a second (the suffixes
+# are made beforehand for every id a run can reach).
+WRK_THREADS = 2
+MAX_RPS_PER_THREAD = 2000
+
+
 @dataclass(frozen=True, slots=True)
 class Variant:
     headers: dict[str, str]
     before: str
     after: str = ""
+    # What follows a request's id in its body, made from that id: for the form, `&form_ts=`
+    # and the render time signed for that submission, as a page rendered for it would carry.
+    suffix: Callable[[str], str] | None = None
+
+    def body(self, request_id: str) -> str:
+        """The body of the request with this id (as the load script makes it)."""
+        suffix = self.suffix(request_id) if self.suffix else ""
+        return f"{self.before}{request_id}{self.after}{suffix}"
 
 
 @dataclass
@@ -143,6 +162,20 @@ def _lua_variants(variants: list[Variant]) -> str:
     return "{" + ",\n".join(items) + "}"
 
 
+def _lua_suffixes(variants: list[Variant], *, run_id: str, seconds: float) -> str:
+    """suffixes[thread][counter] for every request id a run can make (the variants share one
+    way of making them; see bench.forms.form_variants)."""
+    make = next((v.suffix for v in variants if v.suffix is not None), None)
+    if make is None:
+        return "{}"
+    per_thread = int(seconds * MAX_RPS_PER_THREAD) + 100
+    threads = []
+    for tid in range(1, WRK_THREADS + 1):
+        values = ",".join(_lua_string(make(f"{run_id}-{tid}-{n}")) for n in range(1, per_thread))
+        threads.append("{" + values + "}")
+    return "{" + ",\n".join(threads) + "}"
+
+
 def run_wrk(
     *,
     name: str,
@@ -161,7 +194,13 @@ def run_wrk(
     """Load `target` for `seconds`; CPU is measured for `target`, each `watch`ed process and wrk."""
     script = workdir / f"{run_id}.lua"
     script.write_text(
-        LUA.format(variants=_lua_variants(variants), run=run_id, method=method, path=path)
+        LUA.format(
+            variants=_lua_variants(variants),
+            suffixes=_lua_suffixes(variants, run_id=run_id, seconds=seconds),
+            run=run_id,
+            method=method,
+            path=path,
+        )
     )
     watched: list[Meter] = [target, *(watch or [])]
     cpu_before = {p.name: p.cpu() for p in watched}
@@ -171,7 +210,7 @@ def run_wrk(
     done = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{WRK_THREADS}",
             f"-c{connections}",
             f"-d{max(1, round(seconds))}s",
             f"--timeout={timeout_s}s",

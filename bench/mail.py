@@ -42,7 +42,7 @@ def fill(ctx: Context, database: BenchDatabase, leads: int) -> int:
     def submit(batch: range) -> None:
         client = Client(service.url)
         for n in batch:
-            body = f"{variant.before}{prefix}-{n}{variant.after}".encode()
+            body = variant.body(f"{prefix}-{n}").encode()
             answer = client.post_json("/api/v1/quotes", body)
             if answer.status != 201:
                 raise RuntimeError(f"submit answered {answer.status}: {answer.text[:200]}")

@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOOR_DIR = ROOT.parent / "shared" / "bench"
 PYTHON = sys.executable
 TICKS = os.sysconf("SC_CLK_TCK")
+# The service's secret in every benchmark: the load signs each form's render time with it, as
+# the landing page does for the submission it renders.
+SECRET_KEY = "bench-only-secret-key-0123456789abcdef"  # noqa: S105 - a local benchmark's
 
 
 def free_port() -> int:
@@ -140,7 +143,12 @@ def start_service(*, env: dict[str, str], workdir: Path, name: str = "service") 
     process = start(
         name,
         uvicorn(["service.app:create_app", "--factory"], port),
-        env={"QUOTE_ENV": "development", "QUOTE_RATE_LIMIT": "0", **env},
+        env={
+            "QUOTE_ENV": "development",
+            "QUOTE_RATE_LIMIT": "0",
+            "QUOTE_SECRET_KEY": SECRET_KEY,
+            **env,
+        },
         cwd=ROOT,
         log=workdir / f"{name}.log",
         url=f"http://127.0.0.1:{port}",

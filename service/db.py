@@ -23,6 +23,7 @@ import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
+from functools import cache
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from litestar.di import NamedDependency
@@ -223,6 +224,18 @@ def dialect_insert(session: Session, table: Table) -> sqlite.Insert | postgresql
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def insert_new(session: Session, table: Table, *, key: str) -> sqlite.Insert | postgresql.Insert:
+    """`INSERT ... ON CONFLICT (key) DO NOTHING` for the engine `session` writes to, its values
+    given to `execute`: built once, since building a statement costs more than running it."""
+    return _insert_new(session.get_bind().dialect.name, table, key)
+
+
+@cache
+def _insert_new(dialect: str, table: Table, key: str) -> sqlite.Insert | postgresql.Insert:
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_nothing(index_elements=[key])
 
 
 def _configure_sqlite(engine: Engine, *, begin: str) -> None:

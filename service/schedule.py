@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.clock import Clock, utc_now
-from service.db import Database, dialect_insert
+from service.db import Database, insert_new
 from service.models import Base, ScheduledJob
 
 logger = logging.getLogger("service.schedule")
@@ -71,8 +71,7 @@ def schedule(
         "attempts": 0,
         "created_at": now,
     }
-    insert_new = dialect_insert(session, Base.metadata.tables["scheduled_jobs"]).values(row)
-    session.execute(insert_new.on_conflict_do_nothing(index_elements=["key"]))
+    session.execute(insert_new(session, Base.metadata.tables["scheduled_jobs"], key="key"), row)
 
 
 def cancel(session: Session, *, keys: list[str], now: datetime) -> None:

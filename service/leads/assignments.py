@@ -24,6 +24,8 @@ LINK_PURPOSE = "respond"
 # A token is short (about 80 characters); anything much longer is not one of ours.
 TOKEN_MAX = 200
 _FACILITATOR_ID = re.compile(r"[0-9]{1,12}")
+_TURNS = Base.metadata.tables["lead_assignments"]
+_INSERT_TURN = insert(_TURNS).returning(_TURNS.c.id)  # built once: a submit starts a turn
 
 
 class EndReason(StrEnum):
@@ -48,11 +50,8 @@ def start_turn(
     """The facilitator's turn begins now: the answer is due after QUOTE_RESPONSE_HOURS, with
     one reminder half-way. The turn's id."""
     due = now + settings.response_time
-    turn_id: int = session.execute(
-        insert(Base.metadata.tables["lead_assignments"])
-        .values(lead_id=lead_id, facilitator_id=facilitator_id, assigned_at=now, due_at=due)
-        .returning(Base.metadata.tables["lead_assignments"].c.id)
-    ).scalar_one()
+    turn = {"lead_id": lead_id, "facilitator_id": facilitator_id, "assigned_at": now, "due_at": due}
+    turn_id: int = session.execute(_INSERT_TURN, turn).scalar_one()
     remind_key, deadline_key = job_keys(
         lead_id=lead_id, facilitator_id=facilitator_id, turn_id=turn_id
     )

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from html import escape as html_escape
+from itertools import cycle
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import Redirect, Template
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
+from markupsafe import escape
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +49,8 @@ FORM_FIELDS = (
 )
 TRACKING_FIELDS = (*UTM_FIELDS, "referrer")
 SUBMISSION_FIELDS = ("submission_id", "form_ts")
+# The hidden fields of a fresh landing page, in the order the page shows them.
+FRESH_FIELDS = (*SUBMISSION_FIELDS, *TRACKING_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,26 @@ def client_of(request: Request[Any, Any, Any], source: str) -> Client:
     )
 
 
+def hidden_fields(
+    settings: Settings,
+    *,
+    now: datetime,
+    tracking: dict[str, str],
+    submission: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The form's hidden fields (FRESH_FIELDS): a new submission's id and its signed render
+    time (or those of `submission`, to be sent again as the same request), and the tracking."""
+    submission_id = uuid.uuid4().hex
+    return {
+        "submission_id": submission_id,
+        "form_ts": antispam.sign_render_time(
+            secret=settings.secret_key, now=now, submission_id=submission_id
+        ),
+        **(submission or {}),
+        **{name: tracking.get(name, "") for name in TRACKING_FIELDS},
+    }
+
+
 def landing_page(
     request: Request[Any, Any, Any],
     settings: Settings,
@@ -90,15 +118,7 @@ def landing_page(
     """The article and the form; `submission` keeps the hidden `submission_id` and `form_ts`
     of a request that must be sent again as the same request."""
     doc = article(LANDING_ARTICLE)
-    submission_id = uuid.uuid4().hex
-    hidden = {
-        "submission_id": submission_id,
-        "form_ts": antispam.sign_render_time(
-            secret=settings.secret_key, now=now, submission_id=submission_id
-        ),
-        **(submission or {}),
-        **{name: tracking.get(name, "") for name in TRACKING_FIELDS},
-    }
+    hidden = hidden_fields(settings, now=now, tracking=tracking, submission=submission)
     form = {"treatment": doc.treatment, "destination": doc.destination, **values}
     return Template(
         template_name="landing.html",
@@ -118,6 +138,47 @@ def landing_page(
     )
 
 
+# The landing page as a reader first gets it (no values typed, no errors, no notice) is the same
+# for everyone but its hidden fields and CSRF token: it is rendered once per app with a marker in
+# each of their places, and each request only fills them in (rendering the template was most of
+# GET /'s time). The markers are text that neither escaping nor the template changes.
+_MARKER = re.compile("\x00qd:([a-z_]+)\x00")
+_FRESH_PAGE = "quote_desk_fresh_landing"
+_CSRF_INPUT = '<input type="hidden" name="_csrf_token" value="{}" />'  # as litestar's Template
+
+
+def _marker(name: str) -> str:
+    return f"\x00qd:{name}\x00"
+
+
+def fresh_landing_page(
+    request: Request[Any, Any, Any], settings: Settings, *, now: datetime, tracking: dict[str, str]
+) -> Response[str]:
+    """`landing_page` with no values, errors or notice, from the page rendered once."""
+    parts: list[str] | None = request.app.state.get(_FRESH_PAGE)
+    if parts is None:
+        template = landing_page(request, settings, now=now, values={}, errors={}, tracking=tracking)
+        names = [*FRESH_FIELDS, "csrf_token"]
+        context = template.create_template_context(request) | {
+            "hidden": {name: _marker(name) for name in FRESH_FIELDS},
+            "csrf_input": _CSRF_INPUT.format(_marker("csrf_token")),
+        }
+        engine = request.app.template_engine
+        if engine is None or template.template_name is None:
+            raise RuntimeError("the app renders no templates")
+        html = engine.get_template(template.template_name).render(**context)
+        parts = _MARKER.split(html)
+        if sorted(parts[1::2]) != sorted(names):
+            raise RuntimeError("the landing page does not show each hidden field once")
+        request.app.state[_FRESH_PAGE] = parts
+    values = hidden_fields(settings, now=now, tracking=tracking)
+    filled = {name: str(escape(value)) for name, value in values.items()}
+    token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+    filled["csrf_token"] = html_escape(token)
+    page = "".join(filled[part] if odd else part for odd, part in zip(cycle((False, True)), parts))
+    return Response(page, media_type=MediaType.HTML)
+
+
 class QuotePages(Controller):
     include_in_schema = False
 
@@ -127,10 +188,10 @@ class QuotePages(Controller):
         request: Request[Any, Any, Any],
         settings: NamedDependency[Settings],
         now: NamedDependency[datetime],
-    ) -> Template:
+    ) -> Response[str]:
         tracking = {name: request.query_params.get(name, "")[:255] for name in UTM_FIELDS}
         tracking["referrer"] = request.headers.get("referer", "")[:1000]
-        return landing_page(request, settings, now=now, values={}, errors={}, tracking=tracking)
+        return fresh_landing_page(request, settings, now=now, tracking=tracking)
 
     @post("/quote", name="quote:submit")
     async def submit(

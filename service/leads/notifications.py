@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
@@ -276,18 +276,23 @@ def confirmations_to(*, session: Session, address: str, since: datetime, up_to: 
     `up_to`: an address flooded with requests costs no more than one at the cap. Counted in
     the database, so the cap holds across instances; a confirmation is queued with its lead,
     so the leads' own time finds them (by the index on the lower-case address)."""
-    queued = (
-        select(OutboxMessage.id)
-        .join(Lead, Lead.id == OutboxMessage.lead_id)
-        .where(
-            func.lower(Lead.email) == func.lower(address),
-            Lead.created_at > since,
-            OutboxMessage.kind == PATIENT_CONFIRMATION_KIND,
-        )
-        .limit(up_to)
-        .subquery()
+    values = {"address": address, "since": since, "up_to": up_to}
+    return int(session.scalar(_CONFIRMATIONS_QUEUED, values) or 0)
+
+
+# Built once (a submit's statements cost more to build than to run), its values given to
+# execute().
+_CONFIRMATIONS_QUEUED = select(func.count()).select_from(
+    select(OutboxMessage.id)
+    .join(Lead, Lead.id == OutboxMessage.lead_id)
+    .where(
+        func.lower(Lead.email) == func.lower(bindparam("address")),
+        Lead.created_at > bindparam("since"),
+        OutboxMessage.kind == PATIENT_CONFIRMATION_KIND,
     )
-    return int(session.scalar(select(func.count()).select_from(queued)) or 0)
+    .limit(bindparam("up_to"))
+    .subquery()
+)
 
 
 class LeadMailEvents(MailEvents):

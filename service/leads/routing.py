@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from service.facilitators import find_by_email, normalise_email
@@ -26,6 +26,17 @@ LOAD_WINDOW = timedelta(days=30)
 DEFAULT_FACILITATOR_NAME = "Default facilitator"
 
 _T = TypeVar("_T")
+# Built once (a submit's statements cost more to build than to run), their values given to
+# execute().
+_ACTIVE = select(Facilitator).where(Facilitator.active.is_(True))
+_RECENT_LEADS = (
+    select(Lead.facilitator_id, func.count())
+    .where(
+        Lead.facilitator_id.in_(bindparam("ids", expanding=True)),
+        Lead.created_at >= bindparam("since"),
+    )
+    .group_by(Lead.facilitator_id)
+)
 
 
 class Chooser(Protocol):
@@ -114,7 +125,7 @@ def _choose(
     rng: Chooser,
     exclude: frozenset[int],
 ) -> RoutingDecision:
-    active = list(session.scalars(select(Facilitator).where(Facilitator.active.is_(True))))
+    active = list(session.scalars(_ACTIVE))
     serving = [
         f
         for f in active
@@ -202,9 +213,5 @@ def _nobody_left(passed: int) -> str:
 
 
 def _recent_leads(*, session: Session, ids: list[int], since: datetime) -> dict[int, int]:
-    rows = session.execute(
-        select(Lead.facilitator_id, func.count())
-        .where(Lead.facilitator_id.in_(ids), Lead.created_at >= since)
-        .group_by(Lead.facilitator_id)
-    )
+    rows = session.execute(_RECENT_LEADS, {"ids": ids, "since": since})
     return {facilitator_id: count for facilitator_id, count in rows if facilitator_id}

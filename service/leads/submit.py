@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -202,21 +202,29 @@ def store_lead(
     return lead
 
 
+# Built once (a submit's statements cost more to build than to run), its values given to
+# execute().
+_EARLIER_REQUEST = (
+    select(Lead)
+    .where(
+        func.lower(Lead.email) == func.lower(bindparam("email")),
+        Lead.created_at > bindparam("since"),
+        func.lower(Lead.treatment) == func.lower(bindparam("treatment")),
+        Lead.status != LeadStatus.spam,
+    )
+    .order_by(Lead.created_at.desc())
+    .limit(1)
+)
+
+
 def first_request(*, session: Session, lead: Lead, now: datetime) -> Lead | None:
     """The request `lead` follows up: the newest from the same address (in any case) for the
     same treatment within FOLLOW_UP_WINDOW, not spam; or the one that request follows up, so
     every follow-up links to the first. (One row at most: an address that sends thousands of
     requests costs no more than one that sends two.)"""
     earlier: Lead | None = session.scalar(
-        select(Lead)
-        .where(
-            func.lower(Lead.email) == func.lower(lead.email),
-            Lead.created_at > now - FOLLOW_UP_WINDOW,
-            func.lower(Lead.treatment) == func.lower(lead.treatment),
-            Lead.status != LeadStatus.spam,
-        )
-        .order_by(Lead.created_at.desc())
-        .limit(1)
+        _EARLIER_REQUEST,
+        {"email": lead.email, "since": now - FOLLOW_UP_WINDOW, "treatment": lead.treatment},
     )
     if earlier is not None and earlier.follow_up_of is not None:
         return session.get(Lead, earlier.follow_up_of) or earlier

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
+from functools import cache
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,9 +66,13 @@ class Failure:
     text: str
 
 
+@cache
+def _domain_of(mail_from: str) -> str:
+    return address_of(mail_from).rpartition("@")[2] or "quote-desk.localhost"
+
+
 def _message_id(settings: Settings) -> str:
-    domain = address_of(settings.mail_from).rpartition("@")[2] or "quote-desk.localhost"
-    return make_msgid(idstring="quote", domain=domain)
+    return make_msgid(idstring="quote", domain=_domain_of(settings.mail_from))
 
 
 def enqueue(

@@ -14,7 +14,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import parseaddr
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,9 @@ def render(name: str, *, directory: Path, context: Mapping[str, Any]) -> Rendere
     return Rendered(subject=subject, text=text, html=html)
 
 
+# Cached: the header classes cost a submit more than its inserts, and the same facilitators'
+# (and a patient's own, twice per submit) come back again and again.
+@lru_cache(maxsize=4096)
 def mailbox(name: str | None, email: str) -> str:
     """`Name <email>` with the name quoted as needed: commas or brackets in it stay a name."""
     return str(Address(display_name=one_line(name or ""), addr_spec=email))

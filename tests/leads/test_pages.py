@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -166,6 +167,27 @@ async def test_hidden_fields_are_fresh_on_each_render(client: AsyncTestClient) -
     first = hidden_inputs((await client.get("/")).text)
     second = hidden_inputs((await client.get("/")).text)
     assert first["submission_id"] != second["submission_id"]
+
+
+async def test_each_reader_gets_only_their_own_tracking_escaped(
+    client: AsyncTestClient, settings: Settings
+) -> None:
+    # The page is rendered once and filled in per reader: one reader's values must neither
+    # break out of their attribute nor reach the next reader.
+    hostile = '"><script>alert(1)</script>'
+    page = await client.get(
+        "/?utm_source=" + quote(hostile), headers={"referer": 'https://a.example/?q=<b>&x="y"'}
+    )
+    assert "<script" not in page.text
+    hidden = hidden_inputs(page.text)
+    assert hidden["utm_source"] == hostile
+    assert hidden["referrer"] == 'https://a.example/?q=<b>&x="y"'
+    assert hidden["_csrf_token"] == client.cookies.get("quote_csrf")
+    next_reader = hidden_inputs((await client.get("/")).text)
+    assert next_reader["utm_source"] == "" and next_reader["referrer"] == ""
+    assert (await submit_form(client, hidden=hidden)).status_code == 303
+    (lead,) = await stored_leads(settings.database_url)
+    assert lead.utm_source == hostile and lead.referrer == 'https://a.example/?q=<b>&x="y"'
 
 
 async def test_lead_count_matches_submissions(client: AsyncTestClient, settings: Settings) -> None:
