@@ -23,6 +23,7 @@ from service.health import healthz, readyz
 from service.leads.api import LeadsApi
 from service.leads.controllers import QuoteApi, QuotePages
 from service.leads.privacy_pages import PrivacyPages
+from service.leads.refusals import count_stored_refusals
 from service.leads.respond_pages import RespondPages
 from service.leads.submit import store_legal_texts
 from service.logs import app_config
@@ -49,6 +50,7 @@ def favicon(settings: NamedDependency[Settings]) -> File:
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> Litestar:
     settings = settings or Settings()
     database = Database(settings)
+    count_stored_refusals(database)
     # One mail worker and one scheduler per process, sharing the app's database (and so
     # SQLite's write lock); the worker wakes after each commit that queued mail. With
     # QUOTE_MAILER_ENABLED=false neither runs here (`quote-desk worker` runs them).

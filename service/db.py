@@ -219,9 +219,15 @@ def _engine_options(url: str) -> dict[str, Any]:
     }
 
 
+def is_postgresql(where: Session | Connection) -> bool:
+    """Whether a write runs on PostgreSQL (else SQLite): the one way to ask, inside a write."""
+    bind = where.get_bind() if isinstance(where, Session) else where
+    return bind.dialect.name == "postgresql"
+
+
 def dialect_insert(session: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
     """An INSERT that knows ON CONFLICT, for the engine `session` writes to."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         return postgresql.insert(table)
     return sqlite.insert(table)
 

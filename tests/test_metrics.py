@@ -124,6 +124,33 @@ async def test_metrics_count_leads_refusals_and_the_outbox_by_route_not_by_path(
     assert "_created" not in after  # no creation timestamp beside every counter
 
 
+async def test_spam_and_withheld_confirmations_are_counted_from_the_api_as_from_the_form(
+    settings: Settings,
+) -> None:
+    """Counted once their lead is stored: a bot filling the honeypot through the API, and a
+    patient whose address already had its confirmations for the day."""
+    counted = settings.model_copy(
+        update={
+            "metrics_token": TOKEN,
+            "confirmations_per_address_per_day": 1,
+            "default_facilitator_email": "desk@facilitator.example",
+        }
+    )
+    async with AsyncTestClient(app=create_app(counted)) as client:
+        before = await scrape(client)
+        bot = await client.post("/api/v1/quotes", json=quote_data(website="http://spam.example"))
+        first = await client.post("/api/v1/quotes", json=quote_data(treatment="Stem cells"))
+        again = await client.post("/api/v1/quotes", json=quote_data(treatment="Physiotherapy"))
+        assert [bot.status_code, first.status_code, again.status_code] == [201, 201, 201]
+        after = await scrape(client)
+
+    def grew(reason: str) -> float:
+        name = "quote_submits_refused_total"
+        return value(after, name, reason=reason) - value(before, name, reason=reason)
+
+    assert (grew("spam"), grew("cap")) == (1, 1)
+
+
 async def test_send_attempts_and_the_heartbeat_come_from_the_workers(
     database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker
 ) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from service.db import is_postgresql
 from service.leads import messages
 from service.models import Base, Consent, Lead
 
@@ -111,7 +112,7 @@ def head(db: Session | Connection) -> str:
     # this one-row read cost a submit more than its three inserts (`python -m bench --only
     # profile`); the SQL is the same on both engines, and holds no value from outside.
     conn = db if isinstance(db, Connection) else db.connection()
-    if conn.dialect.name == "postgresql":
+    if is_postgresql(conn):
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK:d})")
     last = conn.exec_driver_sql(_HEAD).scalar()
     return str(last) if last else GENESIS

@@ -29,8 +29,7 @@ from service.errors import RETRY_AFTER_SECONDS, Conflict, NotFound
 from service.languages import LANGUAGES
 from service.leads import antispam, messages
 from service.leads.cross_origin import CrossOrigin
-from service.leads.pipeline import LeadStatus
-from service.leads.refusals import RATE_LIMITED, Refusal, submit_refused
+from service.leads.refusals import RATE_LIMITED
 from service.leads.schemas import (
     CONTACT_METHODS,
     PATIENT_RELATIONS,
@@ -262,8 +261,6 @@ class QuotePages(Controller):
                 submission=submission,
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
-        if stored.created and stored.lead.status == LeadStatus.spam:
-            submit_refused(Refusal.spam)
         return Redirect(
             request.app.route_reverse("quote:thanks", reference=stored.lead.reference),
             status_code=303,

@@ -12,10 +12,12 @@ from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from service.content.documents import legal_texts
+from service.db import announce
 from service.languages import LANGUAGES
 from service.leads.assignments import respond_url
 from service.leads.fields import country_name, fields_of, shown
 from service.leads.privacy import AFTER_ERASURE, ERASED, forget_settled, privacy_link
+from service.leads.refusals import Refusal
 from service.leads.routing import DEFAULT_FACILITATOR_NAME, RoutingDecision
 from service.leads.timeline import EventKind, record
 from service.leads.translations import PATIENT_CONFIRMATION
@@ -264,6 +266,7 @@ def announce_lead(
     if sent >= cap:
         data = {"sent": sent, "cap": cap}
         record(session, lead_id=lead.id, kind=EventKind.confirmation_withheld, now=now, data=data)
+        announce(session, Refusal.cap)
         return
     confirmation = patient_confirmation(
         lead=lead, facilitator=decision.facilitator, settings=settings, now=now

@@ -1,11 +1,16 @@
 """Why a quote submission did not become a normal lead, counted per process for `GET /metrics`
-(every reason exported, at 0 until it happens)."""
+(every reason exported, at 0 until it happens). Validation and the rate limit are counted where
+the request is answered (service/metrics.py); spam and the confirmation cap once the write that
+stored such a lead commits, for the form and the API alike."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from prometheus_client import Counter
+
+from service.db import Database
 
 
 class Refusal(StrEnum):
@@ -32,3 +37,16 @@ for _reason in Refusal:
 
 def submit_refused(reason: Refusal) -> None:
     SUBMITS_REFUSED.labels(reason).inc()
+
+
+def count_stored_refusals(database: Database) -> None:
+    """Count spam and capped confirmations after the writes that announce them commit."""
+    for reason in (Refusal.spam, Refusal.cap):
+        database.on_commit(reason, _counter_of(reason))
+
+
+def _counter_of(reason: Refusal) -> Callable[[], None]:
+    def count() -> None:
+        submit_refused(reason)
+
+    return count

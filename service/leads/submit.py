@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from service.content.documents import LEGAL_KINDS, article, legal_texts
-from service.db import Database, dialect_insert
+from service.db import Database, announce, dialect_insert, is_postgresql
 from service.leads.assignments import start_turn
 from service.leads.consents import append as append_consents
 from service.leads.consents import new_record as consent_record
 from service.leads.notifications import announce_lead
 from service.leads.pipeline import LeadStatus
 from service.leads.reference import new_reference
+from service.leads.refusals import Refusal
 from service.leads.routing import route_lead, routing_event
 from service.leads.schemas import QuoteRequest
 from service.leads.timeline import EventKind, event_row
@@ -84,7 +85,7 @@ async def create_lead(
         rows = prepare_rows(quote, submission_id, client, now, spam_reason)
         try:
             lead = await database.write(
-                store_lead, rows=rows, settings=settings, now=now, announce=not spam_reason
+                store_lead, rows=rows, settings=settings, now=now, route=not spam_reason
             )
             return Stored(lead=lead, created=True)
         except IntegrityError:
@@ -148,7 +149,7 @@ def prepare_rows(
 
 
 def store_lead(
-    session: Session, *, rows: _Rows, settings: Settings, now: datetime, announce: bool
+    session: Session, *, rows: _Rows, settings: Settings, now: datetime, route: bool
 ) -> Lead:
     """The write itself: the lead, its events and consents; unless spam, its routing and emails.
 
@@ -161,7 +162,9 @@ def store_lead(
     # Core inserts: the unit of work's bookkeeping would cost more than the writes themselves.
     with session.no_autoflush:
         decision, first = None, None
-        if announce:
+        if not route:
+            announce(session, Refusal.spam)
+        else:
             _one_request_per_address_at_a_time(session, lead.email)
             first = first_request(session=session, lead=lead, now=now)
             lead.follow_up_of = first.id if first is not None else None
@@ -235,7 +238,7 @@ def _one_request_per_address_at_a_time(session: Session, address: str) -> None:
     """On PostgreSQL, requests from one address wait for each other until commit, so that two
     at the same moment neither both pass the confirmation cap nor both miss being a follow-up.
     (SQLite runs one write at a time anyway.)"""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         digest = hashlib.sha256(address.lower().encode()).digest()
         session.execute(
             select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True)))

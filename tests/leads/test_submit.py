@@ -124,12 +124,12 @@ async def test_the_cap_holds_for_two_requests_at_the_same_moment(
         async with AsyncSession(engine) as other_instance:
             await other_instance.run_sync(
                 lambda session: store_lead(
-                    session, rows=rows("Stem cells 3"), settings=settings, now=now, announce=True
+                    session, rows=rows("Stem cells 3"), settings=settings, now=now, route=True
                 )
             )
             this_one = asyncio.create_task(
                 database.write(
-                    store_lead, rows=rows("Stem cells 4"), settings=settings, now=now, announce=True
+                    store_lead, rows=rows("Stem cells 4"), settings=settings, now=now, route=True
                 )
             )
             await asyncio.wait({this_one}, timeout=2)  # (without waiting, it is done by now)
