@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.desk.mail_log import mail_counts
-from service.leads.queries import status_counts
+from service.leads.queries import CountedBy, counts_by, per_day, status_counts
 from service.leads.responses import DECLINE_REASONS, ResponseAction
 from service.leads.timeline import EventKind
 from service.mail.outbox import OutboxStatus
@@ -119,41 +119,22 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     start = datetime.combine(since, datetime.min.time(), now.tzinfo)
     recent = Lead.created_at >= start
 
-    day = func.date(Lead.created_at)  # a UTC day on both engines (PostgreSQL sessions are UTC)
-    per_day_rows = dict(
-        (str(d), n)
-        for d, n in (
-            await session.execute(select(day, func.count()).where(recent).group_by(day))
-        ).all()
-    )
-    per_day = [
-        (str(since + timedelta(days=i)), per_day_rows.get(str(since + timedelta(days=i)), 0))
+    days = await per_day(session=session, since=since)
+    per_day_points = [
+        (str(since + timedelta(days=i)), days.get(since + timedelta(days=i), 0))
         for i in range(DAYS)
     ]
     by_status = list((await status_counts(session=session)).items())
-    facilitator_rows = (
-        await session.execute(
-            select(Facilitator.name, func.count(Lead.id))
-            .select_from(Lead)
-            .outerjoin(Facilitator, Lead.facilitator_id == Facilitator.id)
-            .where(recent)
-            .group_by(Facilitator.name)
-            .order_by(func.count(Lead.id).desc())
-        )
-    ).all()
-    by_facilitator = [(name or "Unrouted", n) for name, n in facilitator_rows]
-    by_country = [
-        (country, n)
-        for country, n in (
-            await session.execute(
-                select(Lead.country, func.count())
-                .where(recent)
-                .group_by(Lead.country)
-                .order_by(func.count().desc())
-                .limit(TOP)
-            )
-        ).all()
-    ]
+    names = dict((await session.execute(select(Facilitator.id, Facilitator.name))).tuples().all())
+    routed: dict[str, int] = {}
+    for value, n in (
+        await counts_by(session=session, dimension=CountedBy.facilitator, since=since)
+    ).items():
+        name = names.get(int(value), "Unrouted") if value else "Unrouted"
+        routed[name] = routed.get(name, 0) + n
+    by_facilitator = sorted(routed.items(), key=lambda item: -item[1])
+    countries = await counts_by(session=session, dimension=CountedBy.country, since=since)
+    by_country = sorted(countries.items(), key=lambda item: -item[1])[:TOP]
     mail = await mail_counts(session=session)
     finished = mail[OutboxStatus.sent] + mail[OutboxStatus.dead]
     delivery_rate = mail[OutboxStatus.sent] / finished if finished else None
@@ -179,7 +160,7 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     ranked = answering[:TOP]
     return Stats(
         since=since,
-        per_day=per_day,
+        per_day=per_day_points,
         by_status=by_status,
         by_facilitator=by_facilitator,
         by_country=by_country,
@@ -187,7 +168,7 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
         delivery_rate=delivery_rate,
         median_first_change=median,
         charts={
-            "per_day": columns(per_day),
+            "per_day": columns(per_day_points),
             "by_status": rows(by_status),
             "by_facilitator": rows(by_facilitator[:TOP]),
             "by_country": rows(by_country),

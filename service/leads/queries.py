@@ -11,18 +11,23 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
 
 from litestar.stores.base import Store
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.sqltypes import NullType
 
 from service.edge import as_id
 from service.errors import NotFound
 from service.leads import messages
 from service.leads.pipeline import STATUSES, LeadStatus, allowed_next
 from service.mail.outbox import OutboxStatus
-from service.models import Consent, Lead, OutboxMessage
+from service.models import Consent, Lead, LeadCount, OutboxMessage
 
 PAGE_SIZE = 50
 COUNTS_STORE = "desk_counts"  # the litestar store CountsCache keeps its counts in
@@ -117,22 +122,55 @@ class LeadFilter:
 
 REFERENCE = re.compile(r"Q-[2-9A-HJKMNP-Z]{6}")
 FULL_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SEARCHED = (Lead.reference, Lead.email, Lead.full_name)
+TRIGRAM = 3  # the shortest needle a trigram index finds
 
 
 def search_condition(q: str) -> ColumnElement[bool]:
     """A reference or a whole email address is looked up by index; anything else is a
-    case-insensitive substring of the name, email or reference (a scan, newest first)."""
+    case-insensitive substring of the name, email or reference, found by trigram indexes
+    (three characters or more; a shorter one is a scan)."""
     if REFERENCE.fullmatch(q.upper()):
         return Lead.reference == q.upper()
     if FULL_EMAIL.fullmatch(q):
         local, _, domain = q.rpartition("@")
         return or_(Lead.email == q, Lead.email == f"{local}@{domain.lower()}")
+    if len(q) >= TRIGRAM:
+        return Substring(q)
     needle = q.lower()
-    return or_(
-        func.lower(Lead.reference).contains(needle, autoescape=True),
-        func.lower(Lead.email).contains(needle, autoescape=True),
-        func.lower(Lead.full_name).contains(needle, autoescape=True),
-    )
+    return or_(*(func.lower(c).contains(needle, autoescape=True) for c in SEARCHED))
+
+
+class Substring(ColumnElement[bool]):
+    """`q` inside a lead's reference, email or name, in any case, by the search index of the
+    engine: the FTS5 table `leads_search` (trigram tokenizer) on SQLite, the pg_trgm indexes
+    on lower(column) on PostgreSQL (both made by the migration 5d2e8b7c41a9)."""
+
+    inherit_cache = False  # the needle is not a cache key's bound value: compiled each time
+    # A condition as it is: a Boolean would be compared with 1 on SQLite.
+    type = NullType()  # type: ignore[assignment]
+
+    def __init__(self, q: str) -> None:
+        self.q = q
+
+
+@compiles(Substring, "sqlite")
+def _substring_sqlite(element: Substring, compiler: SQLCompiler, **kw: Any) -> str:
+    # An FTS5 phrase of the needle's trigrams, in quotes, so that no character is query syntax.
+    phrase = '"' + element.q.replace('"', '""') + '"'
+    condition = text(
+        "leads.rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH :phrase)"
+    ).bindparams(phrase=phrase)
+    return compiler.process(condition, **kw)
+
+
+@compiles(Substring)
+def _substring(element: Substring, compiler: SQLCompiler, **kw: Any) -> str:
+    # One whole pattern, not '%' || needle || '%': the planner sees it and picks the index.
+    escaped = re.sub(r"([/%_])", r"/\1", element.q.lower())
+    pattern = bindparam("pattern", f"%{escaped}%", type_=String())
+    condition = or_(*(func.lower(c).like(pattern, escape="/") for c in SEARCHED))
+    return f"({compiler.process(condition, **kw)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,10 +238,40 @@ async def list_leads(
     return LeadPage(leads=rows, next=None)
 
 
+class CountedBy(StrEnum):
+    """What `lead_counts` counts the leads of a day by (its `dimension`)."""
+
+    status = "status"
+    facilitator = "facilitator"  # the value is the facilitator's id, "" for unrouted
+    country = "country"
+
+
+async def counts_by(
+    *, session: AsyncSession, dimension: CountedBy, since: date | None = None
+) -> dict[str, int]:
+    """Leads by status, facilitator or country (arrived on `since` or later), from the daily
+    counts the triggers on `leads` keep: a few rows per day, not a row per lead."""
+    total = func.sum(LeadCount.count)
+    query = select(LeadCount.value, total).where(LeadCount.dimension == dimension)
+    if since is not None:
+        query = query.where(LeadCount.day >= since)
+    result = await session.execute(query.group_by(LeadCount.value).having(total > 0))
+    return {value: int(count) for value, count in result.all()}
+
+
+async def per_day(*, session: AsyncSession, since: date) -> dict[date, int]:
+    total = func.sum(LeadCount.count)
+    result = await session.execute(
+        select(LeadCount.day, total)
+        .where(LeadCount.dimension == CountedBy.status, LeadCount.day >= since)
+        .group_by(LeadCount.day)
+    )
+    return {day: int(count) for day, count in result.all()}
+
+
 async def status_counts(*, session: AsyncSession) -> dict[str, int]:
-    result = await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
-    counts.update({status: count for status, count in result.all()})
+    counts.update(await counts_by(session=session, dimension=CountedBy.status))
     return counts
 
 
