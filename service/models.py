@@ -184,14 +184,15 @@ class LeadCount(Base):
     list's counts per status read instead of a million leads. Kept exact by triggers on `leads`
     (the migration that made this table creates them), whatever writes the lead.
 
-    dimension: status | facilitator | country; value: the lead's (a facilitator's id, "" for
-    none).
+    dimension: status | facilitator | country | first_change; value: the lead's (a facilitator's
+    id, "" for none; the bucket of the wait until its first status change).
     """
 
     __tablename__ = "lead_counts"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # In this order, the primary key is the index the reads need: one dimension, recent days.
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)  # a CountedBy
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 

@@ -13,11 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.desk.mail_log import mail_counts
-from service.leads.queries import CountedBy, counts_by, per_day, status_counts
+from service.leads.queries import (
+    CountedBy,
+    counts_by,
+    median_first_change,
+    per_day,
+    status_counts,
+)
 from service.leads.responses import DECLINE_REASONS, ResponseAction
-from service.leads.timeline import EventKind
 from service.mail.outbox import OutboxStatus
-from service.models import Facilitator, Lead, LeadAssignment, LeadEvent, LeadResponse
+from service.models import Facilitator, LeadAssignment, LeadResponse
 
 DAYS = 90
 TOP = 12
@@ -117,7 +122,6 @@ class Stats:
 async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     since = (now - timedelta(days=DAYS - 1)).date()
     start = datetime.combine(since, datetime.min.time(), now.tzinfo)
-    recent = Lead.created_at >= start
 
     days = await per_day(session=session, since=since)
     per_day_points = [
@@ -138,21 +142,7 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     mail = await mail_counts(session=session)
     finished = mail[OutboxStatus.sent] + mail[OutboxStatus.dead]
     delivery_rate = mail[OutboxStatus.sent] / finished if finished else None
-    first_change = (
-        select(LeadEvent.lead_id, func.min(LeadEvent.created_at).label("first"))
-        .where(LeadEvent.kind == EventKind.status_changed)
-        .group_by(LeadEvent.lead_id)
-        .subquery()
-    )
-    pairs = (
-        await session.execute(
-            select(Lead.created_at, first_change.c.first)
-            .join(first_change, first_change.c.lead_id == Lead.id)
-            .where(recent)
-        )
-    ).all()
-    waits = [_aware(first, created).total_seconds() for created, first in pairs]
-    median = timedelta(seconds=statistics.median(waits)) if waits else None
+    median = await median_first_change(session=session, since=since)
     answering = await facilitator_answers(session=session, start=start)
     declines = [
         (label, sum(f.declines[label] for f in answering)) for label in DECLINE_REASONS.values()
@@ -259,12 +249,3 @@ async def facilitator_answers(
         for facilitator_id, received, responded, overdue in counts
     ]
     return sorted(result, key=lambda f: (-f.received, f.name))
-
-
-def _aware(first: datetime, created: datetime) -> timedelta:
-    # The subquery's MIN() comes back without the column type on SQLite: a naive UTC value.
-    if isinstance(first, str):
-        first = datetime.fromisoformat(first)
-    if first.tzinfo is None:
-        first = first.replace(tzinfo=created.tzinfo)
-    return first - created

@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import re
+import statistics
 from datetime import UTC, date, datetime, timedelta
 
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import selectinload
 
 from service.cli import main
 from service.leads.pipeline import STATUSES
-from service.leads.queries import CountedBy, counts_by, per_day, status_counts
+from service.leads.queries import (
+    CountedBy,
+    counts_by,
+    median_first_change,
+    per_day,
+    status_counts,
+)
+from service.leads.timeline import EventKind
 from service.models import Lead
 from service.settings import Settings
 from tests.factories import (
@@ -109,6 +118,7 @@ async def _counted(url: str, since: date) -> tuple[object, ...]:
             await counts_by(session=session, dimension=CountedBy.facilitator, since=since),
             await counts_by(session=session, dimension=CountedBy.country, since=since),
             await per_day(session=session, since=since),
+            await median_first_change(session=session, since=since),
         )
     await engine.dispose()
     return counted
@@ -118,12 +128,13 @@ async def _from_the_leads(url: str, since: date) -> tuple[object, ...]:
     """What the counts must say, counted from the leads themselves."""
     engine = create_async_engine(url)
     async with AsyncSession(engine) as session:
-        leads = list(await session.scalars(select(Lead)))
+        leads = list(await session.scalars(select(Lead).options(selectinload(Lead.events))))
     await engine.dispose()
     statuses = dict.fromkeys(STATUSES, 0)
     facilitators: dict[str, int] = {}
     countries: dict[str, int] = {}
     days: dict[date, int] = {}
+    waits: list[float] = []
     for lead in leads:
         statuses[lead.status] += 1
         day = lead.created_at.astimezone(UTC).date()
@@ -132,7 +143,11 @@ async def _from_the_leads(url: str, since: date) -> tuple[object, ...]:
             facilitators[key] = facilitators.get(key, 0) + 1
             countries[lead.country] = countries.get(lead.country, 0) + 1
             days[day] = days.get(day, 0) + 1
-    return statuses, facilitators, countries, days
+            changes = [e.created_at for e in lead.events if e.kind == EventKind.status_changed]
+            if changes:
+                waits.append((min(changes) - lead.created_at).total_seconds())
+    median = timedelta(seconds=statistics.median(waits)) if waits else None
+    return statuses, facilitators, countries, days, median
 
 
 async def test_the_daily_counts_stay_exact(
@@ -144,7 +159,14 @@ async def test_the_daily_counts_stay_exact(
     since = (now - timedelta(days=89)).date()
 
     async def exact() -> None:
-        assert await _counted(url, since) == await _from_the_leads(url, since)
+        *counted, median = await _counted(url, since)
+        *truth, exact_median = await _from_the_leads(url, since)
+        assert counted == truth
+        if exact_median is None:
+            assert median is None
+        else:
+            assert isinstance(median, timedelta) and isinstance(exact_median, timedelta)
+            assert abs(median - exact_median) <= max(exact_median * 0.01, timedelta(seconds=1))
 
     assert (await submit_form(desk, quote_form(country="DE"))).status_code == 303  # unrouted
     await exact()
@@ -185,8 +207,9 @@ async def test_the_daily_counts_stay_exact(
     assert purged.exit_code == 0, purged.output
     assert purged.output.startswith("Erased 1 lead(s)") and old.reference in purged.output
     await exact()
-    counts = (await _counted(url, since))[0]
+    counts, *_, median = await _counted(url, since)
     assert isinstance(counts, dict) and sum(counts.values()) == 4
+    assert median is not None  # the two leads moved today
 
     page = (await desk.get("/desk/stats")).text
     assert "Unrouted" in page
@@ -194,6 +217,7 @@ async def test_the_daily_counts_stay_exact(
 
 async def test_counts_of_no_leads_are_zero(settings: Settings) -> None:
     since = date(2026, 1, 1)
-    statuses, facilitators, countries, days = await _counted(settings.database_url, since)
+    statuses, facilitators, countries, days, median = await _counted(settings.database_url, since)
     assert statuses == dict.fromkeys(STATUSES, 0)
     assert facilitators == countries == days == {}
+    assert median is None
