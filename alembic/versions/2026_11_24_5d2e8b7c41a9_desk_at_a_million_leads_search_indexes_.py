@@ -83,24 +83,35 @@ BEGIN
 END;
 """
 
+# One statement, its rows in the primary key's order: two writers lock the counter rows they
+# share in the same order, so they wait for one another, never deadlock.
 POSTGRESQL_FUNCTION = """
 CREATE FUNCTION lead_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+  IF TG_OP = 'DELETE' THEN  -- no upsert: emptied first, the counts stay empty
     UPDATE lead_counts SET count = count - 1
     WHERE day = (OLD.created_at AT TIME ZONE 'UTC')::date
       AND (dimension, value) IN (('status', OLD.status),
                                  ('facilitator', coalesce(OLD.facilitator_id::text, '')),
                                  ('country', OLD.country));
+    RETURN NULL;
   END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO lead_counts (day, dimension, value, count)
-    VALUES ((NEW.created_at AT TIME ZONE 'UTC')::date, 'status', NEW.status, 1),
-           ((NEW.created_at AT TIME ZONE 'UTC')::date, 'facilitator',
-            coalesce(NEW.facilitator_id::text, ''), 1),
-           ((NEW.created_at AT TIME ZONE 'UTC')::date, 'country', NEW.country, 1)
-    ON CONFLICT (dimension, day, value) DO UPDATE SET count = lead_counts.count + 1;
-  END IF;
+  INSERT INTO lead_counts (day, dimension, value, count)
+  SELECT day, dimension, value, sum(delta) FROM (
+    SELECT (NEW.created_at AT TIME ZONE 'UTC')::date, 'status', NEW.status, 1
+    UNION ALL SELECT (NEW.created_at AT TIME ZONE 'UTC')::date, 'facilitator',
+                     coalesce(NEW.facilitator_id::text, ''), 1
+    UNION ALL SELECT (NEW.created_at AT TIME ZONE 'UTC')::date, 'country', NEW.country, 1
+    UNION ALL SELECT (OLD.created_at AT TIME ZONE 'UTC')::date, 'status', OLD.status, -1
+      WHERE TG_OP = 'UPDATE'
+    UNION ALL SELECT (OLD.created_at AT TIME ZONE 'UTC')::date, 'facilitator',
+                     coalesce(OLD.facilitator_id::text, ''), -1 WHERE TG_OP = 'UPDATE'
+    UNION ALL SELECT (OLD.created_at AT TIME ZONE 'UTC')::date, 'country', OLD.country, -1
+      WHERE TG_OP = 'UPDATE'
+  ) AS deltas (day, dimension, value, delta)
+  GROUP BY dimension, day, value HAVING sum(delta) <> 0
+  ORDER BY dimension, day, value
+  ON CONFLICT (dimension, day, value) DO UPDATE SET count = lead_counts.count + excluded.count;
   RETURN NULL;
 END $$;
 """
