@@ -150,18 +150,42 @@ class Substring(ColumnElement[bool]):
     # A condition as it is: a Boolean would be compared with 1 on SQLite.
     type = NullType()  # type: ignore[assignment]
 
-    def __init__(self, q: str) -> None:
+    def __init__(self, q: str, *, common: bool = False) -> None:
         self.q = q
+        # SQLite: many leads match, so a page of them is found sooner by walking the list's
+        # index and testing each lead than by fetching every match and sorting them.
+        self.common = common
+
+    @property
+    def phrase(self) -> str:
+        """An FTS5 phrase of the needle's trigrams, quoted so that no character is syntax."""
+        return '"' + self.q.replace('"', '""') + '"'
 
 
 @compiles(Substring, "sqlite")
 def _substring_sqlite(element: Substring, compiler: SQLCompiler, **kw: Any) -> str:
-    # An FTS5 phrase of the needle's trigrams, in quotes, so that no character is query syntax.
-    phrase = '"' + element.q.replace('"', '""') + '"'
-    condition = text(
-        "leads.rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH :phrase)"
-    ).bindparams(phrase=phrase)
+    # `+rowid` keeps SQLite from looking the matches up by rowid: it walks the order's index.
+    matches = "IN (SELECT rowid FROM leads_search WHERE leads_search MATCH :phrase)"
+    rowid = "+leads.rowid " if element.common else "leads.rowid "
+    condition = text(rowid + matches).bindparams(phrase=element.phrase)
     return compiler.process(condition, **kw)
+
+
+COMMON = 1000  # matches beyond which a page of a SQLite search walks the list's index
+
+
+async def _planned(session: AsyncSession, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A substring search on SQLite, told whether its needle is common (counted in the search
+    index, up to COMMON): 2 ms that spare a sort of thousands of leads, or a walk of all."""
+    if not isinstance(condition, Substring) or session.get_bind().dialect.name != "sqlite":
+        return condition
+    found = await session.scalar(
+        text(
+            "SELECT count(*) FROM (SELECT 1 FROM leads_search WHERE leads_search MATCH :phrase "
+            "LIMIT :limit)"
+        ).bindparams(phrase=condition.phrase, limit=COMMON + 1)
+    )
+    return Substring(condition.q, common=(found or 0) > COMMON)
 
 
 @compiles(Substring)
@@ -220,7 +244,7 @@ async def list_leads(
     *, session: AsyncSession, lead_filter: LeadFilter, cursor: Cursor | None, limit: int = PAGE_SIZE
 ) -> LeadPage:
     """One page of leads matching the filter, newest first (keyset, no OFFSET)."""
-    where = lead_filter.conditions()
+    where = [await _planned(session, condition) for condition in lead_filter.conditions()]
     if cursor is not None:
         where.append(cursor.condition())
     rows = list(

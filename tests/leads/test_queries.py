@@ -9,6 +9,7 @@ import re
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import selectinload
 
 from service.cli import main
+from service.leads import queries
 from service.leads.pipeline import STATUSES
 from service.leads.queries import (
     CountedBy,
@@ -50,10 +52,16 @@ async def found(desk: AsyncTestClient, q: str) -> list[str]:  # type: ignore[typ
     return references(page.text)
 
 
+# Whether SQLite fetches each match, or walks the list's index testing each lead (a needle
+# matching more than COMMON leads): the same leads either way.
+@pytest.mark.parametrize("common", [queries.COMMON, 0], ids=["few", "many"])
 async def test_search_finds_a_substring_in_any_case_and_alphabet(
     desk: AsyncTestClient,  # type: ignore[type-arg]
     settings: Settings,
+    common: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(queries, "COMMON", common)
     cast = await complete_cast(settings.database_url)
     muller, jose, other = await insert_complete_leads(
         settings.database_url,
