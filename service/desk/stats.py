@@ -129,7 +129,8 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
         for i in range(DAYS)
     ]
     by_status = list((await status_counts(session=session)).items())
-    names = dict((await session.execute(select(Facilitator.id, Facilitator.name))).tuples().all())
+    found = await session.execute(select(Facilitator.id, Facilitator.name))
+    names = {row.id: row.name for row in found}
     routed: dict[str, int] = {}
     for value, n in (
         await counts_by(session=session, dimension=CountedBy.facilitator, since=since)
