@@ -8,7 +8,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service.migrations import ensure_sqlite_directory, one_at_a_time
+from service.migrations import ensure_sqlite_directory, in_models, one_at_a_time
 from service.models import Base
 from service.settings import Settings
 
@@ -36,6 +36,7 @@ def _run(connection: Connection) -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_name=in_models,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -19,6 +19,17 @@ from service.settings import ROOT
 MIGRATION_LOCK = 7_311_260_001
 
 
+def in_models(name: str | None, type_: str, parent_names: object) -> bool:
+    """What models.py describes, for alembic's comparison: not the search indexes, which only
+    the migrations make (SQLite's FTS5 table and its shadow tables, PostgreSQL's trigram
+    indexes)."""
+    if type_ == "table":
+        return not (name or "").startswith("leads_search")
+    if type_ == "index":
+        return not (name or "").endswith("_trigrams")
+    return True
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["database_url"] = database_url

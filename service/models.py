@@ -6,12 +6,13 @@ tokens)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -151,14 +153,23 @@ class Lead(Base):
     events: Mapped[list[LeadEvent]] = relationship(back_populates="lead", order_by="LeadEvent.id")
 
     __table_args__ = (
-        # The desk lists newest first and filters by status; keyset pagination on (created_at, id).
+        # The desk lists newest first, keyset pagination on (created_at, id): each filter's
+        # index ends with both, so a filtered page is a walk down one index, never a sort.
         Index("ix_leads_created_at_id", "created_at", "id"),
-        Index("ix_leads_status_created_at", "status", "created_at"),
+        Index("ix_leads_status_created_at_id", "status", "created_at", "id"),
         # Routing counts each facilitator's recent leads; the desk filters by facilitator.
-        Index("ix_leads_facilitator_id_created_at", "facilitator_id", "created_at"),
+        Index("ix_leads_facilitator_id_created_at_id", "facilitator_id", "created_at", "id"),
+        # Unrouted leads are few: PostgreSQL cannot walk the index above in order for IS NULL.
+        Index(
+            "ix_leads_unrouted_created_at_id",
+            "created_at",
+            "id",
+            sqlite_where=text("facilitator_id IS NULL"),
+            postgresql_where=text("facilitator_id IS NULL"),
+        ),
         # The desk's language and treatment filters, newest first; exact email search.
-        Index("ix_leads_language_created_at", "language", "created_at"),
-        Index("ix_leads_treatment_created_at", "treatment", "created_at"),
+        Index("ix_leads_language_created_at_id", "language", "created_at", "id"),
+        Index("ix_leads_treatment_created_at_id", "treatment", "created_at", "id"),
         Index("ix_leads_email", "email"),
         # The desk's overdue filter: the few leads whose facilitator let the deadline pass.
         Index("ix_leads_overdue_since", "overdue_since"),
@@ -166,6 +177,24 @@ class Lead(Base):
         # confirmations and follow-ups.
         Index("ix_leads_email_lower_created_at", func.lower(email), "created_at"),
     )
+
+
+class LeadCount(Base):
+    """Leads per UTC day of arrival by status, facilitator and country: what the stats and the
+    list's counts per status read instead of a million leads. Kept exact by triggers on `leads`
+    (the migration that made this table creates them), whatever writes the lead.
+
+    dimension: status | facilitator | country | first_change; value: the lead's (a facilitator's
+    id, "" for none; the bucket of the wait until its first status change).
+    """
+
+    __tablename__ = "lead_counts"
+
+    # In this order, the primary key is the index the reads need: one dimension, recent days.
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)  # a CountedBy
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class Consent(Base):

@@ -29,7 +29,10 @@ async def _tables_and_diff(url: str) -> tuple[set[str], list[object]]:
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"include_name": migrations.in_models}),
+                Base.metadata,
+            )
         )
     await engine.dispose()
     return tables, diff

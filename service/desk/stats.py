@@ -13,11 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.desk.mail_log import mail_counts
-from service.leads.queries import status_counts
+from service.leads.queries import (
+    CountedBy,
+    counts_by,
+    median_first_change,
+    per_day,
+    status_counts,
+)
 from service.leads.responses import DECLINE_REASONS, ResponseAction
-from service.leads.timeline import EventKind
 from service.mail.outbox import OutboxStatus
-from service.models import Facilitator, Lead, LeadAssignment, LeadEvent, LeadResponse
+from service.models import Facilitator, LeadAssignment, LeadResponse
 
 DAYS = 90
 TOP = 12
@@ -117,61 +122,28 @@ class Stats:
 async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     since = (now - timedelta(days=DAYS - 1)).date()
     start = datetime.combine(since, datetime.min.time(), now.tzinfo)
-    recent = Lead.created_at >= start
 
-    day = func.date(Lead.created_at)  # a UTC day on both engines (PostgreSQL sessions are UTC)
-    per_day_rows = dict(
-        (str(d), n)
-        for d, n in (
-            await session.execute(select(day, func.count()).where(recent).group_by(day))
-        ).all()
-    )
-    per_day = [
-        (str(since + timedelta(days=i)), per_day_rows.get(str(since + timedelta(days=i)), 0))
+    days = await per_day(session=session, since=since)
+    per_day_points = [
+        (str(since + timedelta(days=i)), days.get(since + timedelta(days=i), 0))
         for i in range(DAYS)
     ]
     by_status = list((await status_counts(session=session)).items())
-    facilitator_rows = (
-        await session.execute(
-            select(Facilitator.name, func.count(Lead.id))
-            .select_from(Lead)
-            .outerjoin(Facilitator, Lead.facilitator_id == Facilitator.id)
-            .where(recent)
-            .group_by(Facilitator.name)
-            .order_by(func.count(Lead.id).desc())
-        )
-    ).all()
-    by_facilitator = [(name or "Unrouted", n) for name, n in facilitator_rows]
-    by_country = [
-        (country, n)
-        for country, n in (
-            await session.execute(
-                select(Lead.country, func.count())
-                .where(recent)
-                .group_by(Lead.country)
-                .order_by(func.count().desc())
-                .limit(TOP)
-            )
-        ).all()
-    ]
+    found = await session.execute(select(Facilitator.id, Facilitator.name))
+    names = {row.id: row.name for row in found}
+    routed: dict[str, int] = {}
+    for value, n in (
+        await counts_by(session=session, dimension=CountedBy.facilitator, since=since)
+    ).items():
+        name = names.get(int(value), "Unrouted") if value else "Unrouted"
+        routed[name] = routed.get(name, 0) + n
+    by_facilitator = sorted(routed.items(), key=lambda item: -item[1])
+    countries = await counts_by(session=session, dimension=CountedBy.country, since=since)
+    by_country = sorted(countries.items(), key=lambda item: -item[1])[:TOP]
     mail = await mail_counts(session=session)
     finished = mail[OutboxStatus.sent] + mail[OutboxStatus.dead]
     delivery_rate = mail[OutboxStatus.sent] / finished if finished else None
-    first_change = (
-        select(LeadEvent.lead_id, func.min(LeadEvent.created_at).label("first"))
-        .where(LeadEvent.kind == EventKind.status_changed)
-        .group_by(LeadEvent.lead_id)
-        .subquery()
-    )
-    pairs = (
-        await session.execute(
-            select(Lead.created_at, first_change.c.first)
-            .join(first_change, first_change.c.lead_id == Lead.id)
-            .where(recent)
-        )
-    ).all()
-    waits = [_aware(first, created).total_seconds() for created, first in pairs]
-    median = timedelta(seconds=statistics.median(waits)) if waits else None
+    median = await median_first_change(session=session, since=since)
     answering = await facilitator_answers(session=session, start=start)
     declines = [
         (label, sum(f.declines[label] for f in answering)) for label in DECLINE_REASONS.values()
@@ -179,7 +151,7 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
     ranked = answering[:TOP]
     return Stats(
         since=since,
-        per_day=per_day,
+        per_day=per_day_points,
         by_status=by_status,
         by_facilitator=by_facilitator,
         by_country=by_country,
@@ -187,7 +159,7 @@ async def funnel(*, session: AsyncSession, now: datetime) -> Stats:
         delivery_rate=delivery_rate,
         median_first_change=median,
         charts={
-            "per_day": columns(per_day),
+            "per_day": columns(per_day_points),
             "by_status": rows(by_status),
             "by_facilitator": rows(by_facilitator[:TOP]),
             "by_country": rows(by_country),
@@ -278,12 +250,3 @@ async def facilitator_answers(
         for facilitator_id, received, responded, overdue in counts
     ]
     return sorted(result, key=lambda f: (-f.received, f.name))
-
-
-def _aware(first: datetime, created: datetime) -> timedelta:
-    # The subquery's MIN() comes back without the column type on SQLite: a naive UTC value.
-    if isinstance(first, str):
-        first = datetime.fromisoformat(first)
-    if first.tzinfo is None:
-        first = first.replace(tzinfo=created.tzinfo)
-    return first - created
