@@ -268,14 +268,17 @@ class Worker:
             return 0
         total, limit = 0, self.settings.mail_batch_size
         async with _Smtp(self.sender) as smtp:
-            while not self._stopping:
-                claimed, reachable = await self._run_batch(smtp)
-                total += claimed
-                await self._beat()  # a long backlog is no silence
-                # A partial batch: nothing else was due (a commit wakes the worker again).
-                # An unreachable server: the rest waits for the next turn.
-                if claimed < limit or not reachable:
-                    break
+            try:
+                while not self._stopping:
+                    claimed, reachable = await self._run_batch(smtp)
+                    total += claimed
+                    await self._beat()  # a long backlog is no silence
+                    # A partial batch: nothing else was due (a commit wakes the worker again).
+                    # An unreachable server: the rest waits for the next turn.
+                    if claimed < limit or not reachable:
+                        break
+            finally:
+                await self._recorded()
         return total
 
     async def _run_batch(self, smtp: _Smtp) -> tuple[int, bool]:
@@ -289,10 +292,8 @@ class Worker:
         try:
             reachable = await self._send(batch, smtp)
         finally:
-            try:
-                await self._recorded()
-            finally:
-                await self._release_held()
+            # The rows not tried; those tried are recorded meanwhile, as the next batch is sent.
+            await self._release_held()
         return len(batch), reachable
 
     async def _send(self, batch: list[OutboxMessage], smtp: _Smtp) -> bool:
