@@ -135,7 +135,9 @@ def _header(name: str, value: str) -> str:
     if value.isascii() and len(name) + len(value) + 2 <= LINE:
         return f"{name}: {value}\r\n"
     utf8 = name.lower() in ADDRESS_HEADERS and not address_of(value).isascii()
-    folded: str = (SMTPUTF8 if utf8 else SMTP).fold(name, value)
+    policy = SMTPUTF8 if utf8 else SMTP
+    # Through the header's parser: the policy's own fold() leaves a short value as it is.
+    folded: str = policy.header_factory(name, value).fold(policy=policy)
     return folded
 
 
