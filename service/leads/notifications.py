@@ -334,3 +334,11 @@ class LeadMailEvents(MailEvents):
         if lead is None:
             return None, None
         return lead.reference, desk_url(self.settings, lead)
+
+    def references(self, session: Session, *, messages: list[OutboxMessage]) -> dict[int, str]:
+        leads = {message.lead_id for message in messages if message.lead_id is not None}
+        if not leads:
+            return {}
+        rows = session.execute(select(Lead.id, Lead.reference).where(Lead.id.in_(leads)))
+        found = {lead_id: reference for lead_id, reference in rows}
+        return {m.id: found[m.lead_id] for m in messages if m.lead_id in found}

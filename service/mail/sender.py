@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from email.message import EmailMessage
 
 import aiosmtplib
 
@@ -54,11 +53,13 @@ class Connection:
         """False once the server closed the connection (or a timeout made us close it)."""
         return self._client.is_connected
 
-    async def send(self, message: EmailMessage, *, sender: str, recipients: Sequence[str]) -> None:
-        # The envelope is given explicitly: aiosmtplib would otherwise read To/Cc/Bcc headers.
+    async def send(self, message: bytes, *, sender: str, recipients: Sequence[str]) -> None:
+        """Send `message` (`render.compose`) to the envelope given, never to its headers."""
+        # A non-ASCII address, in the envelope or a header, needs the server's SMTPUTF8.
+        utf8 = not (message.isascii() and sender.isascii() and all(map(str.isascii, recipients)))
         try:
-            refused, _ = await self._client.send_message(
-                message, sender=sender, recipients=list(recipients)
+            refused, _ = await self._client.sendmail(
+                sender, list(recipients), message, mail_options=["SMTPUTF8"] if utf8 else []
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]

@@ -55,6 +55,10 @@ class MailEvents:
         """What the email is about and where to see it, for an operator alert."""
         return None, None
 
+    def references(self, session: Session, *, messages: list[OutboxMessage]) -> dict[int, str]:
+        """What each email is about (by outbox id), for the log line of its attempt."""
+        return {}
+
 
 def record_outcome(
     session: Session,
@@ -64,12 +68,16 @@ def record_outcome(
     events: MailEvents,
     settings: Settings,
     now: datetime,
+    sent: bool | None = None,
 ) -> bool:
     """Record an attempt on a row this worker still holds (False, writing nothing, when its
-    lease was lost); a dead email also queues one alert to ALERT_EMAIL."""
+    lease was lost); a dead email also queues one alert to ALERT_EMAIL. `sent`: whether a
+    delivery was already marked (`outbox.mark_all_sent`, for many rows at once)."""
     failure = outcome.failure or Failure(code=None, text="")
     if outcome.status is OutboxStatus.sent:
-        settled = outbox.mark_sent(session=session, message=message, now=now)
+        settled = (
+            outbox.mark_sent(session=session, message=message, now=now) if sent is None else sent
+        )
     elif outcome.status is OutboxStatus.retry and outcome.next_attempt_at is not None:
         settled = outbox.mark_retry(
             session=session,
@@ -97,21 +105,41 @@ def record_outcome(
     return True
 
 
-def record_and_describe(
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One send attempt waiting to be recorded, with the SMTP code for its log line."""
+
+    message: OutboxMessage
+    outcome: Outcome
+    code: int | None
+
+
+def record_attempts(
     session: Session,
     *,
-    message: OutboxMessage,
-    outcome: Outcome,
+    attempts: list[Attempt],
     events: MailEvents,
     settings: Settings,
     now: datetime,
-) -> tuple[bool, str | None]:
-    """`record_outcome`, and what the email is about (a lead's reference) for the log line."""
-    recorded = record_outcome(
-        session, message=message, outcome=outcome, events=events, settings=settings, now=now
-    )
-    about, _ = events.about(session, message=message)
-    return recorded, about
+) -> tuple[list[bool], dict[int, str]]:
+    """Record many attempts in one transaction (the deliveries in one UPDATE): whether each was
+    recorded, and what the emails are about (by outbox id) for their log lines."""
+    delivered = [a.message for a in attempts if a.outcome.status is OutboxStatus.sent]
+    marked = outbox.mark_all_sent(session=session, messages=delivered, now=now)
+    recorded = [
+        record_outcome(
+            session,
+            message=attempt.message,
+            outcome=attempt.outcome,
+            events=events,
+            settings=settings,
+            now=now,
+            sent=attempt.message.id in marked,
+        )
+        for attempt in attempts
+    ]
+    messages = [attempt.message for attempt in attempts]
+    return recorded, events.references(session, messages=messages)
 
 
 def release_all(session: Session, *, messages: list[OutboxMessage], now: datetime) -> None:
@@ -151,8 +179,12 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        # Rows this worker has claimed and not yet recorded: released if it has to stop.
+        # Rows this worker has claimed and not yet tried: released if it has to stop.
         self._held: dict[int, OutboxMessage] = {}
+        # Attempts made and not yet recorded, and the task writing them (one write for all
+        # those that came in while the previous write ran; the sending goes on meanwhile).
+        self._attempts: list[Attempt] = []
+        self._recorder: asyncio.Task[None] | None = None
         # Its sign of life and attempts by outcome, written to the database as it polls.
         self.heart = Heart(started_at=clock())
         self._beaten_at: float | None = None
@@ -236,14 +268,17 @@ class Worker:
             return 0
         total, limit = 0, self.settings.mail_batch_size
         async with _Smtp(self.sender) as smtp:
-            while not self._stopping:
-                claimed, reachable = await self._run_batch(smtp)
-                total += claimed
-                await self._beat()  # a long backlog is no silence
-                # A partial batch: nothing else was due (a commit wakes the worker again).
-                # An unreachable server: the rest waits for the next turn.
-                if claimed < limit or not reachable:
-                    break
+            try:
+                while not self._stopping:
+                    claimed, reachable = await self._run_batch(smtp)
+                    total += claimed
+                    await self._beat()  # a long backlog is no silence
+                    # A partial batch: nothing else was due (a commit wakes the worker again).
+                    # An unreachable server: the rest waits for the next turn.
+                    if claimed < limit or not reachable:
+                        break
+            finally:
+                await self._recorded()
         return total
 
     async def _run_batch(self, smtp: _Smtp) -> tuple[int, bool]:
@@ -257,6 +292,7 @@ class Worker:
         try:
             reachable = await self._send(batch, smtp)
         finally:
+            # The rows not tried; those tried are recorded meanwhile, as the next batch is sent.
             await self._release_held()
         return len(batch), reachable
 
@@ -264,15 +300,15 @@ class Worker:
         """Try each row of the batch once; False if the mail server could not be reached."""
         envelope_from = address_of(self.settings.mail_from)
         for message in batch:
+            if self._recorder is not None and self._recorder.done():
+                self._recorder.result()  # a write failed: stop here, as the database may be away
             if self._stopping:
                 return True  # the rest of the batch is released
             if message.lease_expires_at and self.clock() >= message.lease_expires_at:
                 return True  # another worker may hold these rows now; don't send twice
             if message.attempts > self.settings.mail_max_attempts:
                 # Claimed again and again without an outcome: its sends kill workers.
-                await self._failed(
-                    message, PermanentSendError(None, "no outcome after every attempt")
-                )
+                self._failed(message, PermanentSendError(None, "no outcome after every attempt"))
                 continue
             try:
                 email = compose(
@@ -284,7 +320,7 @@ class Worker:
             except ValueError as exc:
                 # A row that cannot become a message (a header with a line break put in by
                 # hand) never will: dead, rather than blocking its batch.
-                await self._failed(message, PermanentSendError(None, f"unsendable: {exc}"))
+                self._failed(message, PermanentSendError(None, f"unsendable: {exc}"))
                 continue
             try:
                 connection = await smtp.connection()
@@ -292,29 +328,20 @@ class Worker:
                 # No connection (refused, timed out, TLS or login failed): an attempt for all.
                 logger.warning("mail worker: cannot connect to the mail server (%s)", exc.code)
                 for held in list(self._held.values()):
-                    await self._failed(held, exc)
+                    self._failed(held, exc)
                 return False
             try:
                 await connection.send(email, sender=envelope_from, recipients=[message.recipient])
             except SendError as exc:
-                await self._failed(message, exc)
+                self._failed(message, exc)
             else:
-                await self._sent(message)
+                self._sent(message)
         return True
 
-    async def _sent(self, message: OutboxMessage) -> None:
-        outcome = Outcome(OutboxStatus.sent)
-        recorded, about = await self._record(message, outcome)
-        logger.info(
-            "email sent: outbox #%d %s attempt %d%s",
-            message.id,
-            message.kind,
-            message.attempts,
-            "" if recorded else " (lease lost)",
-            extra=_attempt_fields(message, outcome, about=about, code=250, recorded=recorded),
-        )
+    def _sent(self, message: OutboxMessage) -> None:
+        self._attempted(Attempt(message, Outcome(OutboxStatus.sent), code=250))
 
-    async def _failed(self, message: OutboxMessage, error: SendError) -> None:
+    def _failed(self, message: OutboxMessage, error: SendError) -> None:
         failure = Failure(code=error.code, text=error.text[:1000])
         permanent = isinstance(error, PermanentSendError)
         if permanent or message.attempts >= self.settings.mail_max_attempts:
@@ -322,36 +349,45 @@ class Worker:
         else:
             delay = retry_delay(attempt=message.attempts, settings=self.settings, rng=self.rng)
             outcome = Outcome(OutboxStatus.retry, failure, next_attempt_at=self.clock() + delay)
-        recorded, about = await self._record(message, outcome)
-        # Codes and ids only: the server's text can quote the recipient's address.
-        logger.warning(
-            "email %s: outbox #%d %s attempt %d, code %s",
-            outcome.status,
-            message.id,
-            message.kind,
-            message.attempts,
-            error.code,
-            extra=_attempt_fields(
-                message, outcome, about=about, code=error.code, recorded=recorded
-            ),
-        )
+        self._attempted(Attempt(message, outcome, code=error.code))
 
-    async def _record(self, message: OutboxMessage, outcome: Outcome) -> tuple[bool, str | None]:
+    def _attempted(self, attempt: Attempt) -> None:
+        """Have `attempt` recorded as soon as the write before it (if any) has committed."""
+        self._held.pop(attempt.message.id, None)  # tried: never handed back as untried
+        self._attempts.append(attempt)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_attempts(), name="mail-record")
+
+    async def _record_attempts(self) -> None:
+        while self._attempts:
+            attempts, self._attempts = self._attempts, []
+            await self._record(attempts)
+
+    async def _recorded(self) -> None:
+        """Wait until every attempt made is recorded; raise what stopped a write."""
+        recorder, self._recorder = self._recorder, None
+        try:
+            if recorder is not None:
+                await recorder
+        finally:
+            # Not recorded (the write failed): their leases run out and they are sent again.
+            self._attempts = []
+
+    async def _record(self, attempts: list[Attempt]) -> None:
         # Between the server's 250 and the commit of `sent`, a crash means the email goes out
         # again: that write goes before any submit waiting for SQLite's writer.
-        sent = outcome.status is OutboxStatus.sent
-        write = self.database.write_first if sent else self.database.write
+        delivered = any(attempt.outcome.status is OutboxStatus.sent for attempt in attempts)
+        write = self.database.write_first if delivered else self.database.write
         recorded, about = await write(
-            record_and_describe,
-            message=message,
-            outcome=outcome,
+            record_attempts,
+            attempts=attempts,
             events=self.events,
             settings=self.settings,
             now=self.clock(),
         )
-        self._held.pop(message.id, None)
-        self.heart.count(outcome.status)
-        return recorded, about
+        for attempt, was_recorded in zip(attempts, recorded, strict=True):
+            self.heart.count(attempt.outcome.status)
+            _log_attempt(attempt, about=about.get(attempt.message.id), recorded=was_recorded)
 
     async def _release_held(self) -> None:
         if not self._held:
@@ -391,16 +427,35 @@ class _Smtp:
         await self.close()
 
 
-def _attempt_fields(
-    message: OutboxMessage, outcome: Outcome, *, about: str | None, code: int | None, recorded: bool
-) -> dict[str, object]:
-    """One send attempt for a structured log line: ids, kinds and codes, never an address."""
-    return {
+def _log_attempt(attempt: Attempt, *, about: str | None, recorded: bool) -> None:
+    """One line per send attempt: ids, kinds and codes, never an address (a server's text can
+    quote the recipient's)."""
+    message, outcome = attempt.message, attempt.outcome
+    fields = {
         "outbox_id": message.id,
         "email_kind": message.kind,
         "lead": about,
         "attempt": message.attempts,
         "outcome": str(outcome.status),
-        "smtp_code": code,
+        "smtp_code": attempt.code,
         "recorded": recorded,
     }
+    if outcome.status is OutboxStatus.sent:
+        logger.info(
+            "email sent: outbox #%d %s attempt %d%s",
+            message.id,
+            message.kind,
+            message.attempts,
+            "" if recorded else " (lease lost)",
+            extra=fields,
+        )
+    else:
+        logger.warning(
+            "email %s: outbox #%d %s attempt %d, code %s",
+            outcome.status,
+            message.id,
+            message.kind,
+            message.attempts,
+            attempt.code,
+            extra=fields,
+        )

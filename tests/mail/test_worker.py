@@ -498,3 +498,41 @@ async def test_an_accepted_email_is_recorded_before_the_writes_already_waiting(
     assert await draining == 1
     await asyncio.gather(*waiting)
     assert seen == ["sending", "sent", "sent"]
+
+
+@dataclass
+class DroppingInbox(CountingInbox):
+    """Hangs up, without an answer, on the DATA of the `drop_at`-th message (once)."""
+
+    drop_at: int = 4
+    seen: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.seen += 1
+        if self.seen == self.drop_at:
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"  # never reaches the client
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_connection_dropped_mid_batch_loses_and_duplicates_nothing(
+    database_url: str, start_smtp: StartSmtp, make_worker: MakeWorker, clock: Clock
+) -> None:
+    inbox = DroppingInbox()
+    settings = mail_settings(database_url, start_smtp(inbox), mail_batch_size=20)
+    database = Database(settings)
+    try:
+        await database.write(lambda session: queue_test_emails(session, settings, 10))
+    finally:
+        await database.dispose()
+
+    worker = make_worker(settings)
+    assert await worker.drain() == 10
+    rows = await outbox_rows(database_url)
+    assert sorted(row.status for row in rows) == ["retry"] + ["sent"] * 9
+    clock.advance(minutes=2)  # the dropped one is due again
+    assert await worker.drain() == 1
+    received = [m.message["Message-ID"] for m in inbox.messages]
+    assert sorted(received) == sorted(row.message_id for row in rows)  # each exactly once
+    assert {row.status for row in await outbox_rows(database_url)} == {"sent"}
+    assert len(inbox.connections) >= 2  # the rest of the batch went over a new connection
