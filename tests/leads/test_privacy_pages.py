@@ -542,6 +542,7 @@ async def test_the_notice_says_who_what_for_how_long_and_to_whom(
     for expected in (
         "Medical Tourism Magazine SRL, Rue de la Loi 1, 1000 Brussels",
         "write to privacy@mtm.example",
+        "the country where the facilitator is established",
         "Brussels Stroke Care — Belgium (Belgium)",  # established in, then destinations
         "Antwerp Rehab — country not given (any destination)",
         "erased 180 days after its last change",
