@@ -259,6 +259,12 @@ def facilitator() -> None:
     type=click.IntRange(min=1),
     help="Capacity: a weight of 2 receives twice the leads of a weight of 1.",
 )
+@click.option(
+    "--country",
+    default=None,
+    help="Where the facilitator is established (ISO 3166-1 code, such as BE); in the privacy "
+    "notice.",
+)
 def facilitator_add(
     email: str,
     name: str,
@@ -266,6 +272,7 @@ def facilitator_add(
     treatments: tuple[str, ...],
     destinations: tuple[str, ...],
     weight: int,
+    country: str | None,
 ) -> None:
     """Add a facilitator who receives leads by email."""
     try:
@@ -276,12 +283,12 @@ def facilitator_add(
             treatments=list(treatments),
             destinations=list(destinations),
             weight=weight,
+            country=country,
         )
     except ValidationError as exc:
         problems = facilitator_service.input_errors(exc)
-        raise click.BadParameter(
-            " ".join(problems.values()), param_hint="EMAIL or --name"
-        ) from None
+        hint = "--country" if set(problems) == {"country"} else "EMAIL or --name"
+        raise click.BadParameter(" ".join(problems.values()), param_hint=hint) from None
     _with_database(_add_facilitator, data=data)
     click.echo(f"Added {data.email}.")
 
@@ -309,6 +316,7 @@ def facilitator_list() -> None:
                 f"\tlanguages: {', '.join(f.languages) or 'any'}"
                 f"\ttreatments: {', '.join(f.treatments) or 'any'}"
                 f"\tdestinations: {', '.join(f.destinations) or 'any'}"
+                f"\tcountry: {f.country or 'not given'}"
             )
 
     _with_database(show)

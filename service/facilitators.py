@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import pycountry
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ NAME_TOO_LONG = "Keep the name to 200 characters or fewer."
 EMAIL_INVALID = "Enter a valid email address."
 EMAIL_TAKEN = "Another facilitator already uses this email address."
 LANGUAGE_UNKNOWN = "Use language codes from: " + ", ".join(LANGUAGES) + "."
+COUNTRY_UNKNOWN = "Use a two-letter country code (ISO 3166-1), such as BE for Belgium."
 WEIGHT_RANGE = f"The weight is a whole number from 1 to {MAX_WEIGHT}."
 NOT_FOUND = "No facilitator has this email address."
 
@@ -64,6 +66,7 @@ class FacilitatorInput(BaseModel):
     treatments: Items = Field(default_factory=list)
     destinations: Items = Field(default_factory=list)
     weight: int = Field(default=1, ge=1, le=MAX_WEIGHT)
+    country: str | None = None  # where they are established, ISO 3166-1 alpha-2; None: not given
 
     @field_validator("email")
     @classmethod
@@ -81,6 +84,16 @@ class FacilitatorInput(BaseModel):
             raise ValueError(LANGUAGE_UNKNOWN)
         return codes
 
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        code = value.upper()
+        if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+            raise ValueError(COUNTRY_UNKNOWN)
+        return code
+
     @field_validator("treatments", "destinations")
     @classmethod
     def _lists(cls, value: list[str]) -> list[str]:
@@ -92,6 +105,7 @@ _MESSAGES = {
     ("name", ""): NAME_REQUIRED,
     ("email", ""): EMAIL_INVALID,
     ("weight", ""): WEIGHT_RANGE,
+    ("country", ""): COUNTRY_UNKNOWN,
 }
 
 
@@ -217,4 +231,5 @@ def form_values(facilitator: Facilitator) -> dict[str, str]:
         "treatments": ", ".join(facilitator.treatments),
         "destinations": ", ".join(facilitator.destinations),
         "weight": str(facilitator.weight),
+        "country": facilitator.country or "",
     }

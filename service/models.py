@@ -93,6 +93,8 @@ class Facilitator(Base):
     treatments: Mapped[list[str]] = mapped_column(JSON, default=list)
     destinations: Mapped[list[str]] = mapped_column(JSON, default=list)
     weight: Mapped[int] = mapped_column(Integer, default=1)
+    # Where the facilitator is established (ISO 3166-1 alpha-2), for the privacy notice.
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)

@@ -453,13 +453,14 @@ TRACKING: tuple[dict[str, str], ...] = (
 )
 CAST: tuple[dict[str, Any], ...] = (
     # Serves every request: new complete leads are routed to it.
-    {"name": "Clinique Saint-Luc — Bruxelles", "email": "devis@saint-luc.example"},
+    {"name": "Clinique Saint-Luc — Bruxelles", "email": "devis@saint-luc.example", "country": "BE"},
     # Serve a treatment no complete lead asks for: chosen only by a coordinator's reassignment.
     {
         "name": "Reha-Zentrum „Müller & Söhne“, Köln",
         "email": "anfragen@reha-mueller.example",
         "languages": ["de", "nl"],
         "treatments": ["Robot-assisted gait training"],
+        "country": "DE",
     },
     {
         "name": "مركز الشفاء 'Al-Shifa' · 康复中心",

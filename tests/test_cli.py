@@ -50,6 +50,8 @@ def test_facilitator_add_list_disable(database_url: str) -> None:
             "Belgium",
             "--weight",
             "2",
+            "--country",
+            " be ",
         ],
     )
     assert added.exit_code == 0, added.output
@@ -62,10 +64,17 @@ def test_facilitator_add_list_disable(database_url: str) -> None:
     ):
         refused = runner.invoke(main, ["facilitator", "add", *wrong])
         assert refused.exit_code == 2 and "Invalid value" in refused.output
+    unknown = runner.invoke(
+        main, ["facilitator", "add", "x@clinic.example", "--name", "X", "--country", "XX"]
+    )
+    assert unknown.exit_code == 2
+    assert "Invalid value for --country" in unknown.output
+    assert "Use a two-letter country code (ISO 3166-1)" in unknown.output
 
     listed = runner.invoke(main, ["facilitator", "list"])
     assert "care@clinic.example\tGent Care\tactive\tweight 2\tlanguages: nl, fr" in listed.output
     assert "destinations: belgium" in listed.output and "treatments: any" in listed.output
+    assert "\tcountry: BE" in listed.output
 
     assert runner.invoke(main, ["facilitator", "disable", "care@clinic.example"]).exit_code == 0
     assert "\tdisabled\t" in runner.invoke(main, ["facilitator", "list"]).output

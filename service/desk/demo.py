@@ -49,14 +49,26 @@ FACILITATORS = (
         "name": "Demo: Clinique Saint-Luc, Bruxelles",
         "email": "saint-luc@facilitator.example",
         "languages": ("fr", "nl", "en"),
+        "country": "BE",
     },
-    {"name": "Demo: Revalidatie Gent", "email": "gent@facilitator.example", "languages": ("nl",)},
+    {
+        "name": "Demo: Revalidatie Gent",
+        "email": "gent@facilitator.example",
+        "languages": ("nl",),
+        "country": "BE",
+    },
     {
         "name": "Demo: Reha-Zentrum Eupen",
         "email": "eupen@facilitator.example",
         "languages": ("de", "fr"),
+        "country": "BE",
     },
-    {"name": "Demo: Stroke Care Abroad", "email": "care@facilitator.example", "languages": ()},
+    {
+        "name": "Demo: Stroke Care Abroad",
+        "email": "care@facilitator.example",
+        "languages": (),
+        "country": "NL",
+    },
 )
 
 FIRST = {

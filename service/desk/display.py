@@ -1,6 +1,7 @@
 """How the desk shows values a coordinator could be fooled by: an email address whose domain is
 internationalised is shown with the domain's ASCII (punycode) form beside it, so a look-alike
-domain (a Cyrillic letter that looks Latin) shows for what it is. Template filters."""
+domain (a Cyrillic letter that looks Latin) shows for what it is; a country code by its name.
+Template filters."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import idna
+
+from service.leads.fields import country_name
 
 
 def with_punycode(address: str | None) -> str:
@@ -24,4 +27,7 @@ def with_punycode(address: str | None) -> str:
     return f"{address} ({ascii_domain})"
 
 
-FILTERS: dict[str, Callable[..., Any]] = {"with_punycode": with_punycode}
+FILTERS: dict[str, Callable[..., Any]] = {
+    "with_punycode": with_punycode,
+    "country_name": country_name,
+}

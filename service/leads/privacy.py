@@ -714,8 +714,9 @@ def _contact_sentence(settings: Settings) -> str:
 
 def _facilitator_list(facilitators: Iterable[Facilitator]) -> Markup:
     items = [
-        Markup("<li>{} ({})</li>").format(
+        Markup("<li>{} — {} ({})</li>").format(
             f.name,
+            country_name(f.country) if f.country else "country not given",
             ", ".join(d.title() for d in f.destinations) or "any destination",
         )
         for f in facilitators

@@ -102,6 +102,17 @@ async def test_admin_adds_edits_and_disables_facilitators(
         "/desk/facilitators", headers=token, data={"name": "Copy", "email": clinic.email.upper()}
     )
     assert "Another facilitator already uses this email address." in taken.text
+    unknown = await admin.post(
+        "/desk/facilitators",
+        headers=token,
+        data={"name": "Nowhere Clinic", "email": "x@nowhere.example", "country": "XX"},
+    )
+    assert unknown.status_code == 400
+    assert re.search(
+        r'id="error-country">Use a two-letter country code \(ISO 3166-1\)[^<]*</p>\s*'
+        r'<input type="text" id="field-country" name="country" value="XX"',
+        unknown.text,
+    )
 
     added = await admin.post(
         "/desk/facilitators",
@@ -113,15 +124,18 @@ async def test_admin_adds_edits_and_disables_facilitators(
             "treatments": "",
             "destinations": "Belgium",
             "weight": "2",
+            "country": " be ",
         },
     )
     assert added.status_code == 303
+    assert 'name="country" value=""' in (await admin.get(f"/desk/facilitators/{clinic.id}")).text
     edit = await admin.post(
         f"/desk/facilitators/{clinic.id}",
         headers=token,
-        data={"name": "Ghent Rehab Centre", "email": clinic.email, "weight": "1"},
+        data={"name": "Ghent Rehab Centre", "email": clinic.email, "weight": "1", "country": "nl"},
     )
     assert edit.status_code == 303
+    assert 'name="country" value="NL"' in (await admin.get(f"/desk/facilitators/{clinic.id}")).text
     disabled = await admin.post(
         f"/desk/facilitators/{clinic.id}/active", headers=token, data={"active": "0"}
     )
@@ -131,7 +145,15 @@ async def test_admin_adds_edits_and_disables_facilitators(
     assert stored["neuro@liege.example"].weight == 2
     assert stored[clinic.email].name == "Ghent Rehab Centre"
     assert not stored[clinic.email].active
+    assert stored["neuro@liege.example"].country == "BE" and stored[clinic.email].country == "NL"
+    assert "x@nowhere.example" not in stored
     page = await admin.get("/desk/facilitators")
+    assert re.search(
+        r"Liège Neuro</a></td>\s*<td>neuro@liege.example</td>\s*<td>Belgium</td>", page.text
+    )
+    assert re.search(
+        r"Ghent Rehab Centre</a></td>\s*<td>[^<]*</td>\s*<td>Netherlands</td>", page.text
+    )
     assert "Facilitator disabled" in page.text and "Enable" in page.text
 
 

@@ -518,7 +518,8 @@ async def test_the_notice_says_who_what_for_how_long_and_to_whom(
 ) -> None:
     await add_facilitators(
         settings.database_url,
-        {**FACILITATOR, "destinations": ["Belgium"]},
+        {**FACILITATOR, "destinations": ["Belgium"], "country": " be "},
+        {"name": "Antwerp Rehab", "email": "quotes@antwerp-rehab.example"},
         {"name": "Hidden Clinic", "email": "hidden@clinic.example"},
     )
     engine = create_async_engine(settings.database_url)
@@ -541,7 +542,9 @@ async def test_the_notice_says_who_what_for_how_long_and_to_whom(
     for expected in (
         "Medical Tourism Magazine SRL, Rue de la Loi 1, 1000 Brussels",
         "write to privacy@mtm.example",
-        "Brussels Stroke Care (Belgium)",
+        "the country where the facilitator is established",
+        "Brussels Stroke Care — Belgium (Belgium)",  # established in, then destinations
+        "Antwerp Rehab — country not given (any destination)",
         "erased 180 days after its last change",
         "erased 400 days after it arrived",
         "valid 90 days",
