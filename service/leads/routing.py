@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from service.facilitators import find_by_email, normalise_email
+from service.leads.queries import CountedBy
 from service.leads.timeline import EventKind, event_row
 from service.models import Facilitator, Lead, LeadCount
 
@@ -34,7 +35,7 @@ _ACTIVE = select(Facilitator).where(Facilitator.active.is_(True))
 _RECENT_LEADS = (
     select(LeadCount.value, func.sum(LeadCount.count))
     .where(
-        LeadCount.dimension == "facilitator",
+        LeadCount.dimension == CountedBy.facilitator,
         LeadCount.value.in_(bindparam("ids", expanding=True)),
         LeadCount.day >= bindparam("since"),
     )
